@@ -1,0 +1,190 @@
+"""Wulin command line and composition root.
+
+settings → engine → Application → handlers → jobs → run.  ``python bot.py --help`` lists
+the subcommands: ``run`` (the real bot), ``demo`` (offline console), ``db``, ``org``, ``faq``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import ValidationError
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+    Defaults,
+    TypeHandler,
+)
+from telegram.request import BaseRequest
+from telegram.warnings import PTBUserWarning
+
+from handlers import all_handlers
+from handlers.context import RUNTIME_KEY, Runtime, WulinContext, preload_actor
+from handlers.errors import error_handler
+from locales import translate
+from scheduler.clock import Clock, SystemClock
+from scheduler.sender import OutboxSender
+from settings import Settings
+from storage.engine import create_engine, make_sessionmaker
+
+log = logging.getLogger("wulin")
+
+NO_TOKEN = (
+    "TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather in Telegram (/newbot), then "
+    "put TELEGRAM_BOT_TOKEN=<the token it gives you> in the environment or in a .env file "
+    "(or try everything offline first with: python bot.py demo)."
+)
+#: Commands shown in Telegram's menu, per language.
+MENU = ("start", "help", "me", "mycaptain", "lang", "cancel")
+
+
+def build_runtime(settings: Settings, *, clock: Clock | None = None) -> tuple[Runtime, Any]:
+    """Engine, session factory, clock and outbox sender; returns (runtime, engine)."""
+    engine = create_engine(settings.database_url)
+    db = make_sessionmaker(engine)
+    clock = clock or SystemClock()
+    sender = OutboxSender(
+        db=db,
+        clock=clock,
+        default_language=settings.default_language,
+        batch_size=settings.outbox_batch_size,
+        max_attempts=settings.outbox_max_attempts,
+    )
+    return Runtime(settings=settings, db=db, clock=clock, sender=sender), engine
+
+
+def build_application(
+    runtime: Runtime,
+    *,
+    request: BaseRequest | None = None,
+    rate_limit: bool = True,
+    with_updater: bool = True,
+) -> Application:  # type: ignore[type-arg]
+    """The PTB Application with every handler, the error handler and the runtime attached."""
+    settings = runtime.settings
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token or "0:offline")
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_api_file_url)
+        .context_types(ContextTypes(context=WulinContext))
+        .defaults(Defaults(tzinfo=settings.tz, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .post_init(_post_init)
+        .post_stop(_post_stop)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if rate_limit:
+        # Telegram's limits (30/s overall, 1/s per chat, 20/min per group); retry 429s a
+        # few times here, the outbox retries later on top of that.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    if not with_updater:
+        builder = builder.updater(None)
+    # Conversations are tracked per user and chat on purpose (a resident may press buttons of
+    # earlier messages); PTB warns about that choice for every ConversationHandler.
+    warnings.filterwarnings("ignore", message=".*per_message=False.*", category=PTBUserWarning)
+    app = builder.build()
+    app.bot_data[RUNTIME_KEY] = runtime
+    app.add_handler(TypeHandler(Update, preload_actor), group=-1)
+    for group, handler in all_handlers():
+        app.add_handler(handler, group=group)
+    app.add_error_handler(error_handler)
+    return app
+
+
+async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+    runtime: Runtime = app.bot_data[RUNTIME_KEY]
+    runtime.bot_username = app.bot.username
+    for lang, code in (("zh", None), ("zh", "zh"), ("en", "en")):
+        commands = [BotCommand(c, translate(lang, f"menu.{c}")) for c in MENU]
+        await app.bot.set_my_commands(commands, language_code=code)
+
+
+async def _post_stop(app: Application) -> None:  # type: ignore[type-arg]
+    task = app.bot_data.pop("sender_task", None)
+    if task is not None:
+        task.cancel()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run the chosen subcommand; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "_".join(str(p) for p in error["loc"]).upper() or "settings"
+            print(f"wulin: invalid setting {name}: {error['msg']}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    return int(args.func(settings, args) or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    import admin_cli  # noqa: PLC0415 (keeps --help fast)
+
+    parser = argparse.ArgumentParser(
+        prog="python bot.py", description="吾邻 Wulin — the neighbourhood assistant bot"
+    )
+    sub = parser.add_subparsers(title="subcommands", metavar="COMMAND")
+    run = sub.add_parser("run", help="run the real bot (long polling, or --webhook)")
+    run.add_argument("--webhook", action="store_true", help="run PTB's webhook server instead")
+    run.set_defaults(func=_cmd_run)
+    admin_cli.add_subcommands(sub)
+    return parser
+
+
+def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.token:
+        print(f"wulin: {NO_TOKEN}", file=sys.stderr)
+        return 2
+    if args.webhook and not settings.webhook_url:
+        print("wulin: --webhook needs WEBHOOK_URL (the public https URL Telegram will call)", file=sys.stderr)
+        return 2
+    from storage.migrate import upgrade_to_head  # noqa: PLC0415
+
+    runtime, engine = build_runtime(settings)
+    asyncio.run(upgrade_to_head(engine))
+    app = build_application(runtime)
+
+    async def start_sender(application: Application) -> None:  # type: ignore[type-arg]
+        await _post_init(application)
+        application.bot_data["sender_task"] = asyncio.create_task(
+            runtime.sender.run_forever(application.bot, settings.outbox_poll_seconds)
+        )
+
+    app.post_init = start_sender
+    updates = Update.ALL_TYPES
+    if args.webhook:
+        secret = settings.webhook_secret_token.get_secret_value() if settings.webhook_secret_token else None
+        app.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=settings.webhook_path,
+            webhook_url=settings.webhook_url.rstrip("/") + "/" + settings.webhook_path,
+            secret_token=secret,
+            allowed_updates=updates,
+        )
+    else:
+        app.run_polling(allowed_updates=updates)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

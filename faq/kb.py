@@ -1,0 +1,221 @@
+"""The FAQ knowledge base: entries, topics, and loading from YAML files.
+
+Layout of a knowledge-base directory::
+
+    city.yaml                 scope: city        (entries for every resident)
+    communities/<code>.yaml   scope: community   community: <code>
+
+Each file has ``entries``, a list of mappings with ``id``, ``topic``,
+``question`` {zh, en}, ``phrasings`` {zh: [...], en: [...]}, ``answer`` {zh, en},
+``tags`` and ``source``. :func:`load_kb` refuses a knowledge base that cannot be
+served (missing fields, duplicate ids); the softer checks live in ``faq.check``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+LANGS = ("zh", "en")
+
+# Browsing order of topics in the /faq menu, with their labels.
+TOPIC_LABELS: dict[str, dict[str, str]] = {
+    "wulin": {"zh": "吾邻与邻长", "en": "Neighbour captains"},
+    "service": {"zh": "党群服务中心", "en": "Service centres"},
+    "community": {"zh": "社区治理", "en": "Community governance"},
+    "street": {"zh": "街道与部门", "en": "Streets and departments"},
+    "members": {"zh": "党员与队伍", "en": "Party members and teams"},
+    "workers": {"zh": "社区工作者", "en": "Community workers"},
+    "figures": {"zh": "全市数据", "en": "City figures"},
+    "bot": {"zh": "使用帮助", "en": "Using the bot"},
+    "local": {"zh": "本社区", "en": "Our community"},
+}
+
+
+def topic_label(code: str, lang: str = "zh") -> str:
+    """Human label of a topic code in ``lang`` (the code itself if unknown)."""
+    return TOPIC_LABELS.get(code, {}).get(lang, code)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One question with its answer in both languages."""
+
+    id: str
+    topic: str
+    question: dict[str, str]
+    phrasings: dict[str, tuple[str, ...]]
+    answer: dict[str, str]
+    tags: tuple[str, ...]
+    source: str
+    community: str | None  # None = city-wide
+    file: str
+
+
+@dataclass(frozen=True)
+class KBProblem:
+    """Something wrong in a knowledge-base file, located by file and entry."""
+
+    file: str
+    entry_id: str | None
+    message: str
+    fatal: bool = False  # True = the knowledge base cannot be served
+
+    def __str__(self) -> str:
+        where = f"{self.file}, entry '{self.entry_id}'" if self.entry_id else self.file
+        return f"{where}: {self.message}"
+
+
+class KBError(Exception):
+    """The knowledge base cannot be loaded; names the file and the entry."""
+
+    def __init__(self, file: str, entry_id: str | None, message: str) -> None:
+        self.file, self.entry_id, self.message = file, entry_id, message
+        super().__init__(str(KBProblem(file, entry_id, message)))
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """All entries, city-wide and per community, in file order."""
+
+    entries: tuple[Entry, ...]
+    by_id: dict[str, Entry] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_id", {e.id: e for e in self.entries})
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        """Topic codes present, in browsing order (unknown codes last)."""
+        present = {e.topic for e in self.entries}
+        known = [t for t in TOPIC_LABELS if t in present]
+        return tuple(known + sorted(present - set(known)))
+
+    @property
+    def communities(self) -> tuple[str, ...]:
+        """Codes of the communities that have local entries."""
+        return tuple(sorted({e.community for e in self.entries if e.community}))
+
+    def for_community(self, code: str | None) -> tuple[Entry, ...]:
+        """City-wide entries plus the local entries of community ``code``."""
+        return tuple(e for e in self.entries if e.community is None or e.community == code)
+
+
+def display_path(path: Path) -> str:
+    """Path as shown in messages: relative to the working directory when inside it."""
+    try:
+        return os.path.relpath(path) if path.is_absolute() else str(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def kb_files(directory: Path) -> Iterator[Path]:
+    """The YAML files of a knowledge base: city.yaml, then communities/*.yaml sorted."""
+    yield directory / "city.yaml"
+    yield from sorted((directory / "communities").glob("*.y*ml"))
+
+
+def _text(node: Any, key: str, lang: str) -> str | None:
+    """``node[key][lang]`` as a stripped non-empty string, else None."""
+    value = node.get(key) if isinstance(node, dict) else None
+    value = value.get(lang) if isinstance(value, dict) else None
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _entry(raw: Any, file: str, community: str | None) -> tuple[Entry | None, list[KBProblem]]:
+    """Build one Entry from its YAML mapping, or report why it cannot be built."""
+    if not isinstance(raw, dict):
+        return None, [KBProblem(file, None, "entry is not a mapping", fatal=True)]
+    entry_id = raw.get("id")
+    if not isinstance(entry_id, str) or not entry_id.strip():
+        return None, [KBProblem(file, None, "entry without an id", fatal=True)]
+    missing: list[str] = []
+    if not isinstance(raw.get("topic"), str) or not raw["topic"].strip():
+        missing.append("topic")
+    for key in ("question", "answer"):
+        missing += [f"{key}.{lang}" for lang in LANGS if _text(raw, key, lang) is None]
+    raw_phr = raw.get("phrasings") if isinstance(raw.get("phrasings"), dict) else {}
+    phrasings: dict[str, tuple[str, ...]] = {}
+    for lang in LANGS:
+        items = raw_phr.get(lang) or []
+        if not isinstance(items, list):
+            items = []
+        phrasings[lang] = tuple(str(p).strip() for p in items if str(p).strip())
+    if not phrasings["zh"]:
+        missing.append("phrasings.zh")
+    if not isinstance(raw.get("source"), str) or not raw["source"].strip():
+        missing.append("source")
+    if missing:
+        msg = f"missing {', '.join(missing)}"
+        return None, [KBProblem(file, entry_id, msg, fatal=True)]
+    tags = raw.get("tags") or []
+    entry = Entry(
+        id=entry_id.strip(),
+        topic=raw["topic"].strip(),
+        question={lang: _text(raw, "question", lang) or "" for lang in LANGS},
+        phrasings=phrasings,
+        answer={lang: _text(raw, "answer", lang) or "" for lang in LANGS},
+        tags=tuple(str(t) for t in tags) if isinstance(tags, list) else (),
+        source=raw["source"].strip(),
+        community=community,
+        file=file,
+    )
+    return entry, []
+
+
+def _read_file(path: Path) -> tuple[list[Entry], list[KBProblem]]:
+    """Entries of one YAML file plus every problem found while reading it."""
+    file = display_path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        return [], [KBProblem(file, None, f"cannot read: {exc}", fatal=True)]
+    if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
+        return [], [KBProblem(file, None, "no 'entries' list", fatal=True)]
+    scope, community = data.get("scope"), data.get("community")
+    if scope == "city":
+        community = None
+    elif scope != "community" or not isinstance(community, str) or not community:
+        msg = "scope must be 'city', or 'community' with a 'community' code"
+        return [], [KBProblem(file, None, msg, fatal=True)]
+    entries: list[Entry] = []
+    problems: list[KBProblem] = []
+    for raw in data["entries"]:
+        entry, found = _entry(raw, file, community)
+        problems += found
+        if entry is not None:
+            entries.append(entry)
+    return entries, problems
+
+
+def read_kb(directory: Path) -> tuple[list[Entry], list[KBProblem]]:
+    """All entries of a knowledge-base directory and the problems that block serving it."""
+    entries: list[Entry] = []
+    problems: list[KBProblem] = []
+    seen: dict[str, Entry] = {}
+    for path in kb_files(Path(directory)):
+        found, file_problems = _read_file(path)
+        problems += file_problems
+        for entry in found:
+            if entry.id in seen:
+                first = seen[entry.id].file
+                msg = f"duplicate id (first defined in {first})"
+                problems.append(KBProblem(entry.file, entry.id, msg, fatal=True))
+                continue
+            seen[entry.id] = entry
+            entries.append(entry)
+    return entries, problems
+
+
+def load_kb(directory: Path) -> KnowledgeBase:
+    """Load a knowledge base, raising KBError on the first problem that blocks serving it."""
+    entries, problems = read_kb(Path(directory))
+    for problem in problems:
+        if problem.fatal:
+            raise KBError(problem.file, problem.entry_id, problem.message)
+    return KnowledgeBase(tuple(entries))

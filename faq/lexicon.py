@@ -1,0 +1,91 @@
+"""Word lists for segmentation: domain terms, typo folding, synonyms, stop words.
+
+Plain data, kept apart from the code in ``segment.py`` so that a community
+admin (or a reviewer) can read and extend the vocabulary without touching logic.
+All entries are in *normalised* form (simplified, lower case).
+"""
+
+from __future__ import annotations
+
+# Terms jieba must keep whole; otherwise 邻长 becomes 邻/长 and 党群服务中心
+# becomes 党群/服务/中心, and questions stop sharing words with phrasings.
+DOMAIN_TERMS: tuple[str, ...] = (
+    "吾邻", "吾邻党建", "邻长", "邻长制度", "邻长小队", "邻里小组", "邻里队伍", "邻里阵地",
+    "邻里活动", "邻里角", "邻里会议", "邻里群", "网格员", "网格化", "网格管理", "网格连心",
+    "党群服务中心", "党群中心", "服务中心", "党群联席会", "联席会", "联席会议", "四位一体",
+    "两委", "两代表一委员", "大党委", "大工委", "党工委", "四办两中心", "四办", "两中心",
+    "五权", "三权", "吹哨", "报到", "在职党员", "党员志愿者", "志愿者", "志愿队", "志愿服务",
+    "最多跑一趟", "一站式", "一窗式", "15分钟", "服务圈", "前台", "后台", "红色代办",
+    "楼宇共建", "商务楼宇", "准入清单", "权责清单", "权力清单", "责任清单", "减上补下",
+    "包保", "联系点", "需求认领", "党建联盟", "共建协议", "执法权", "违建", "违法经营",
+    "四级联动", "四级书记", "三抓一增强", "一把手", "实施意见", "领航计划", "三级两库",
+    "示范库", "链上党建", "产业链", "实训基地", "社会工作师", "学历提升", "事业编",
+    "事业编制", "行政编制", "定向招录", "社区工作者", "专职人员", "党务", "业委会", "物业费",
+    "物业", "报修", "二维码", "邀请链接", "邻长小组", "碰头会", "碰头", "会商", "楼道",
+    "楼道灯", "单元门", "减负", "甩包袱", "评先评优", "年检", "机器人", "个人信息",
+    "做什么", "什么意思",
+)
+
+# Common homophone / look-alike typos, folded in the *string* before
+# segmentation so that jieba then sees the right word. Only sequences that are
+# not themselves plausible words in a resident's question belong here.
+TYPOS: dict[str, str] = {
+    "领长": "邻长", "邻张": "邻长", "临长": "邻长", "鄰长": "邻长", "无邻": "吾邻", "临里": "邻里",
+    "邻里小租": "邻里小组", "邻长小对": "邻长小队", "邻里阵第": "邻里阵地", "邻里脚": "邻里角",
+    "网格园": "网格员", "网格元": "网格员", "党郡": "党群", "党圆": "党员", "志原者": "志愿者",
+    "志原": "志愿", "服务全": "服务圈", "前抬": "前台", "后抬": "后台", "一窗试": "一窗式",
+    "两中兴": "两中心", "两为": "两委", "联席汇": "联席会", "三全": "三权", "五全": "五权",
+    "一伟员": "一委员", "准如": "准入", "减付": "减负", "大党为": "大党委", "晋身": "晋升",
+    "编织": "编制", "权利清单": "权力清单", "大公委": "大工委", "包宝": "包保", "任领": "认领",
+    "党见": "党建", "执法全": "执法权", "书计": "书记", "吹少": "吹哨", "党员报道": "党员报到",
+    "报道后": "报到后", "再职": "在职", "计化": "计划", "联心": "连心", "连上党建": "链上党建",
+    "陪训": "培训", "基第": "基地", "补帖": "补贴", "代遇": "待遇", "数具": "数据",
+    "街到": "街道", "全是社区": "全市社区", "机气人": "机器人", "包修": "报修", "进渡": "进度",
+    "切换预言": "切换语言", "保户": "保护", "居委汇": "居委会", "时简": "时间", "店话": "电话",
+    "务业": "物业", "物业废": "物业费", "活东": "活动", "强修": "抢修", "面基": "面积",
+    "十五分钟": "15分钟", "15min": "15分钟", "四加二": "4加2", "+": "加", "党群中心": "党群服务中心",
+}
+
+# Synonyms applied to jieba tokens: token → canonical token(s), space-separated. Question words are folded too, because residents write
+# 咋/啥/干嘛 where the knowledge base says 怎么/什么/做什么.
+ZH_SYNONYMS: dict[str, str] = {
+    "啥": "什么", "咋": "怎么", "咋样": "怎么样", "怎样": "怎么", "如何": "怎么", "怎么办": "怎么",
+    "干嘛": "做什么", "干啥": "做什么", "干什么": "做什么", "干吗": "做什么", "做啥": "做什么",
+    "啥意思": "什么意思", "怎么回事": "什么",
+    "多少个": "多少", "几个": "多少", "几家": "多少", "几处": "多少", "多少家": "多少",
+    "多少位": "多少", "几位": "多少", "多少名": "多少", "几": "多少", "几项": "多少",
+    "多少次": "多少", "几次": "多少", "总数": "多少", "数量": "多少", "人数": "多少",
+    "一共": "总共", "共": "总共", "合计": "总共",
+    "街灯": "路灯", "渗水": "漏水", "物业公司": "物业", "物业企业": "物业", "楼长": "邻长",
+    "网格长": "网格员", "义工": "志愿者", "居委会": "社区", "居委": "社区", "社区居委会": "社区",
+    "bot": "机器人", "english": "英文", "英语": "英文", "chinese": "中文", "汉语": "中文",
+    "手机号": "电话", "手机号码": "电话", "电话号码": "电话", "号码": "电话", "手机": "电话",
+    "资料": "信息", "个人资料": "个人信息", "删掉": "删除", "注销": "删除", "看见": "看到",
+    "参加": "加入", "通气": "沟通", "交流": "沟通", "碰头": "开会", "会商": "开会",
+    "碰头会": "开会", "天天": "每天", "每日": "每天", "每星期": "每周", "多长时间": "多久",
+    "上报": "报告", "反映": "报告", "报": "报告", "进展": "进度", "状态": "进度",
+    "工资": "待遇", "薪酬": "待遇", "收入": "待遇", "社工": "社区工作者", "上升": "晋升",
+    "通道": "渠道", "联系方式": "电话", "report": "报告", "myreports": "报告 进度",
+    "mycaptain": "联系 邻长", "forgetme": "删除 信息", "lang": "切换 语言", "help": "帮助",
+    "邻里组": "邻里小组", "小组": "邻里小组", "群": "邻里小组", "邻里群": "邻里小组",
+}
+
+EN_SYNONYMS: dict[str, str] = {
+    "neighbor": "neighbour", "neighborhood": "neighbour", "neighbourhood": "neighbour",
+    "center": "centre", "centers": "centre", "chatbot": "bot", "robot": "bot",
+    "subdistrict": "sub district", "leader": "lead", "head": "lead", "fee": "fee",
+    "telephone": "phone", "mobile": "phone", "volunteering": "volunteer",
+}
+
+# Tokens that say nothing about which entry is meant; scored as weight 0.
+ZH_STOP: frozenset[str] = frozenset(
+    "的 了 吗 呢 啊 吧 呀 嘛 哦 是 我 我们 你 你们 您 他 她 它 这 那 这个 那个 就 都 也 还 "
+    "一下 一个 么 着 过 给 把 被 让 和 与 及 或 请 想 要 能 会 可以 一 之 其 该 对 从 向 "
+    "里 上 下 中 个 吧 哈".split()
+)
+
+EN_STOP: frozenset[str] = frozenset(
+    "a an the is are am be been was were to of in on at for and or it its this that "
+    "there these those do does did i my me mine we our us you your can could would should "
+    "will shall please any some get got just about with by from as so if into".split()
+)

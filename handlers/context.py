@@ -1,0 +1,102 @@
+"""The typed context every handler receives, and the runtime objects behind it.
+
+``WulinContext`` gives handlers ``.db`` (the sessionmaker), ``.settings``, ``.clock``,
+``.faq``, ``.actor`` (who is writing, loaded once per update) and ``.t`` (the translator in
+the actor's language), so no handler reaches into ``bot_data`` or casts anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Update
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from locales import Translator, normalise_language
+from scheduler.clock import Clock
+from scheduler.sender import OutboxSender
+from settings import Settings
+from storage.people import Actor, load_actor
+
+RUNTIME_KEY = "wulin"
+
+
+@dataclass
+class Runtime:
+    """Process-wide objects, built once by the composition root (``bot.py``)."""
+
+    settings: Settings
+    db: async_sessionmaker[AsyncSession]
+    clock: Clock
+    sender: OutboxSender
+    faq: Any = None  # faq.Matcher once the knowledge base is loaded
+    bot_username: str | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class WulinContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """CallbackContext with Wulin's runtime and the current actor."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+        self.actor: Actor | None = None
+        self.lang: str = self.runtime.settings.default_language
+
+    @property
+    def runtime(self) -> Runtime:
+        """The process-wide runtime objects."""
+        return self.application.bot_data[RUNTIME_KEY]
+
+    @property
+    def db(self) -> async_sessionmaker[AsyncSession]:
+        """Open one transaction per update: ``async with context.db.begin() as session``."""
+        return self.runtime.db
+
+    @property
+    def settings(self) -> Settings:
+        """The settings built at start."""
+        return self.runtime.settings
+
+    @property
+    def clock(self) -> Clock:
+        """The injected clock; never call ``datetime.now()``."""
+        return self.runtime.clock
+
+    @property
+    def faq(self) -> Any:
+        """The FAQ matcher."""
+        return self.runtime.faq
+
+    @property
+    def t(self) -> Translator:
+        """Translator in the language of the person who wrote."""
+        return Translator(self.lang)
+
+    def wake_outbox(self) -> None:
+        """Tell the sender new messages were committed (it also polls, so this is a hint)."""
+        self.runtime.sender.wakeup.set()
+
+    def set_language(self, lang: str) -> None:
+        """Switch the language of the rest of this update's replies."""
+        self.lang = lang
+
+
+async def preload_actor(update: object, context: WulinContext) -> None:
+    """Group -1: load who is writing and pick the reply language, once per update."""
+    if not isinstance(update, Update) or update.effective_user is None:
+        return
+    user = update.effective_user
+    async with context.db.begin() as session:
+        context.actor = await load_actor(session=session, telegram_id=user.id)
+    default = context.settings.default_language
+    if context.actor is not None and context.actor.language:
+        context.lang = context.actor.language
+    else:
+        context.lang = normalise_language(user.language_code, default)

@@ -1,0 +1,83 @@
+"""Small Telegram rendering pieces shared by the feature modules: keyboards, replies,
+the private-chat guard and callback-data parsing."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from datetime import timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+
+from handlers.context import WulinContext
+
+log = logging.getLogger(__name__)
+
+#: A confirmation button older than this is refused (a replayed "delete my data" tap).
+CONFIRM_TTL = timedelta(minutes=15)
+
+
+def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    """Inline keyboard from rows of (label, callback data)."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+def building_keyboard(buildings: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
+    """Buttons ``join:b:<id>`` for a group's buildings, three to a row."""
+    buttons = [(name, f"join:b:{building_id}") for building_id, name in buildings]
+    return keyboard([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
+
+
+def parse_callback(data: str | None, prefix: str, pattern: str) -> re.Match[str] | None:
+    """Match ``prefix:rest`` against ``pattern``; None for anything else (forged, truncated).
+
+    Each feature calls this once with its own prefix and strict pattern, so a handler never
+    sees callback data it did not produce.
+    """
+    if not data or len(data) > 64 or not data.startswith(prefix + ":"):
+        return None
+    return re.fullmatch(pattern, data[len(prefix) + 1 :])
+
+
+async def reply(update: Update, text: str, **kwargs: object) -> Message | None:
+    """Answer in the chat the update came from."""
+    message = update.effective_message
+    if message is None:
+        return None
+    return await message.reply_text(text, do_quote=False, **kwargs)  # type: ignore[arg-type]
+
+
+async def refuse_callback(
+    update: Update, context: WulinContext, key: str = "common.expired"
+) -> None:
+    """Politely refuse a button press (forged, replayed or expired) and log it."""
+    query = update.callback_query
+    if query is None:
+        return
+    log.info(
+        "refused callback %r from user %s",
+        query.data,
+        query.from_user.id if query.from_user else None,
+    )
+    await query.answer(context.t(key), show_alert=True)
+
+
+def is_fresh(update: Update, context: WulinContext) -> bool:
+    """True when the button's message is recent enough to act on a confirmation."""
+    query = update.callback_query
+    if query is None or query.message is None or not hasattr(query.message, "date"):
+        return False
+    return context.clock.now() - query.message.date <= CONFIRM_TTL
+
+
+def private_link_markup(context: WulinContext) -> InlineKeyboardMarkup | None:
+    """A button opening the private chat with the bot, when its username is known."""
+    username = context.runtime.bot_username or context.bot.username
+    if not username:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(context.t("common.open_private"), url=f"https://t.me/{username}")]]
+    )

@@ -1,0 +1,185 @@
+"""The outbox sender: drains queued messages through the bot (DESIGN rule 4).
+
+Rate limits are PTB's ``AIORateLimiter`` (set on the Application); this module decides what
+each Telegram answer means for the message: sent, retry later (429 ``RetryAfter``, network
+errors, 5xx), unreachable (403: blocked, chat gone) or failed (400: the message itself is
+bad).  It is one of the few modules allowed to import ``telegram``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from locales import translate
+from scheduler.clock import Clock
+from storage import outbox
+
+log = logging.getLogger(__name__)
+
+_UNREACHABLE_400 = ("chat not found", "user not found", "peer_id_invalid", "user is deactivated")
+
+
+def render_text(value: Any, lang: str) -> str:
+    """A payload text: plain string, or ``{"key": id, "params": {...}}`` translated."""
+    if isinstance(value, dict):
+        return translate(lang, value["key"], **value.get("params", {}))
+    return str(value)
+
+
+def render_markup(rows: list[list[dict[str, Any]]] | None, lang: str) -> InlineKeyboardMarkup | None:
+    """Inline keyboard from payload button rows."""
+    if not rows:
+        return None
+    keyboard = []
+    for row in rows:
+        buttons = []
+        for b in row:
+            label = render_text(b["text"], lang)
+            if "url" in b:
+                buttons.append(InlineKeyboardButton(label, url=b["url"]))
+            else:
+                buttons.append(InlineKeyboardButton(label, callback_data=b["data"]))
+        keyboard.append(buttons)
+    return InlineKeyboardMarkup(keyboard)
+
+
+async def deliver(bot: Bot, chat_id: int, payload: dict[str, Any], lang: str) -> None:
+    """Send one payload; raises Telegram's errors for the caller to classify."""
+    text = render_text(payload.get("text", ""), lang)
+    markup = render_markup(payload.get("buttons"), lang)
+    photos: list[str] = payload.get("photos") or []
+    if len(photos) == 1 and len(text) <= 1024:
+        await bot.send_photo(chat_id, photos[0], caption=text or None, reply_markup=markup)
+        return
+    if len(photos) > 1:
+        await bot.send_media_group(chat_id, [InputMediaPhoto(p) for p in photos[:10]])
+    if payload.get("document"):
+        doc = payload["document"]
+        await bot.send_document(chat_id, doc["file_id"], caption=text or None, reply_markup=markup)
+        return
+    await bot.send_message(chat_id, text, reply_markup=markup, disable_web_page_preview=True)
+
+
+class OutboxSender:
+    """Claims due outbox rows and delivers them; one per process."""
+
+    def __init__(
+        self,
+        *,
+        db: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        default_language: str,
+        batch_size: int = 50,
+        max_attempts: int = 8,
+        on_unreachable: Callable[[int | None, int], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.default_language = default_language
+        self.batch_size = batch_size
+        self.max_attempts = max_attempts
+        self.on_unreachable = on_unreachable
+        self.wakeup = asyncio.Event()
+        self.stats: dict[str, int] = {"sent": 0, "retried": 0, "failed": 0, "unreachable": 0}
+
+    async def drain_once(self, bot: Bot) -> int:
+        """Claim one batch and send it concurrently; returns how many were claimed."""
+        async with self.db.begin() as session:
+            batch = await outbox.claim_due(session=session, now=self.clock.now(), limit=self.batch_size)
+        if batch:
+            await asyncio.gather(*(self._send_one(bot, m) for m in batch))
+        return len(batch)
+
+    async def drain(self, bot: Bot, *, max_batches: int = 1000) -> int:
+        """Send everything that is due now (tests and the demo call this)."""
+        total = 0
+        for _ in range(max_batches):
+            claimed = await self.drain_once(bot)
+            total += claimed
+            if claimed == 0:
+                break
+        return total
+
+    async def run_forever(self, bot: Bot, poll_seconds: float) -> None:
+        """The background loop of a running bot: drain, then sleep until woken or polled."""
+        while True:
+            try:
+                claimed = await self.drain_once(bot)
+            except (OSError, TelegramError) as exc:  # database or network trouble: retry soon
+                log.warning("outbox sender: %s; retrying in %ss", exc, poll_seconds)
+                claimed = 0
+            except Exception:  # a bug must not kill the only sender; log it loudly and go on
+                log.exception("outbox sender crashed on a batch; continuing")
+                claimed = 0
+            if claimed:
+                continue
+            self.wakeup.clear()
+            try:
+                await asyncio.wait_for(self.wakeup.wait(), timeout=poll_seconds)
+            except TimeoutError:
+                pass
+
+    async def _send_one(self, bot: Bot, message: outbox.Claimed) -> None:
+        lang = message.language or self.default_language
+        try:
+            await deliver(bot, message.chat_id, message.payload, lang)
+        except RetryAfter as exc:
+            await self._retry(message, _seconds(exc.retry_after) + 1, f"429 retry after {exc.retry_after}")
+        except Forbidden as exc:
+            await self._unreachable(message, f"403 {exc.message}")
+        except ChatMigrated as exc:
+            await self._failed(message, f"chat migrated to {exc.new_chat_id}")
+        except BadRequest as exc:
+            if any(marker in exc.message.lower() for marker in _UNREACHABLE_400):
+                await self._unreachable(message, f"400 {exc.message}")
+            else:
+                await self._failed(message, f"400 {exc.message}")
+        except NetworkError as exc:  # includes TimedOut and 5xx answers
+            await self._retry(message, min(300, 2 ** (message.attempts + 1)), f"network: {exc}")
+        else:
+            async with self.db.begin() as session:
+                await outbox.mark_sent(session=session, message_id=message.id, now=self.clock.now())
+            self.stats["sent"] += 1
+
+    async def _retry(self, message: outbox.Claimed, delay_seconds: float, error: str) -> None:
+        async with self.db.begin() as session:
+            again = await outbox.mark_retry(
+                session=session,
+                message_id=message.id,
+                now=self.clock.now(),
+                delay=timedelta(seconds=delay_seconds),
+                error=error,
+                max_attempts=self.max_attempts,
+            )
+        self.stats["retried" if again else "failed"] += 1
+        log.info("outbox %s to %s: %s (%s)", message.id, message.chat_id, error,
+                 "will retry" if again else "gave up")
+
+    async def _unreachable(self, message: outbox.Claimed, error: str) -> None:
+        async with self.db.begin() as session:
+            await outbox.mark_unreachable(
+                session=session, message_id=message.id, person_id=message.person_id,
+                now=self.clock.now(), error=error,
+            )
+        self.stats["unreachable"] += 1
+        log.info("outbox %s: recipient %s unreachable (%s)", message.id, message.chat_id, error)
+        if self.on_unreachable:
+            self.on_unreachable(message.person_id, message.chat_id)
+
+    async def _failed(self, message: outbox.Claimed, error: str) -> None:
+        async with self.db.begin() as session:
+            await outbox.mark_failed(session=session, message_id=message.id, error=error)
+        self.stats["failed"] += 1
+        log.warning("outbox %s to %s failed for good: %s", message.id, message.chat_id, error)
+
+
+def _seconds(value: float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -1,0 +1,28 @@
+"""All ORM models; importing this package registers every table on ``Base.metadata``."""
+
+from storage.models.base import Base, UTCDateTime
+from storage.models.org import (
+    Building,
+    Community,
+    CommunityAdmin,
+    Grid,
+    InviteCode,
+    NeighbourGroup,
+    Person,
+    Street,
+)
+from storage.models.outbox import OutboxMessage
+
+__all__ = [
+    "Base",
+    "Building",
+    "Community",
+    "CommunityAdmin",
+    "Grid",
+    "InviteCode",
+    "NeighbourGroup",
+    "OutboxMessage",
+    "Person",
+    "Street",
+    "UTCDateTime",
+]

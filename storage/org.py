@@ -1,0 +1,358 @@
+"""Organisation services: import (idempotent upsert by natural keys), export, invite listing."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from storage.invites import ensure_group_code, ensure_personal_code, normalise_phone
+from storage.models import (
+    Building,
+    Community,
+    CommunityAdmin,
+    Grid,
+    InviteCode,
+    NeighbourGroup,
+    Person,
+    Street,
+)
+from storage.orgfile import (
+    CommunitySpec,
+    GridSpec,
+    GroupSpec,
+    OrgFile,
+    PersonSpec,
+    StreetSpec,
+)
+
+
+@dataclass
+class ImportSummary:
+    """What an import changed: counts per kind and warnings worth reading."""
+
+    created: Counter[str] = field(default_factory=Counter)
+    updated: Counter[str] = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
+
+
+def staff_key(spec: PersonSpec) -> str:
+    """Natural key of a staff member in their community: the phone, else the name."""
+    phone = normalise_phone(spec.phone)
+    return f"tel:{phone}" if phone else f"name:{spec.name}"
+
+
+class _Importer:
+    def __init__(self, session: AsyncSession, now: datetime) -> None:
+        self.session = session
+        self.now = now
+        self.summary = ImportSummary()
+
+    def _touch(self, obj: object, kind: str, **values: object) -> None:
+        changed = False
+        for key, value in values.items():
+            if getattr(obj, key) != value:
+                setattr(obj, key, value)
+                changed = True
+        if changed:
+            self.summary.updated[kind] += 1
+
+    def _new(self, obj: object, kind: str) -> None:
+        self.session.add(obj)
+        self.summary.created[kind] += 1
+
+    async def street(self, spec: StreetSpec) -> None:
+        street = await self.session.scalar(select(Street).where(Street.code == spec.code))
+        if street is None:
+            street = Street(code=spec.code, name=spec.name)
+            self._new(street, "streets")
+            await self.session.flush()
+        else:
+            self._touch(street, "streets", name=spec.name)
+        for community in spec.communities:
+            await self.community(street, community)
+
+    async def community(self, street: Street, spec: CommunitySpec) -> None:
+        row = await self.session.scalar(select(Community).where(Community.code == spec.code))
+        if row is None:
+            row = Community(
+                code=spec.code, name=spec.name, households=spec.households, street_id=street.id
+            )
+            self._new(row, "communities")
+            await self.session.flush()
+        else:
+            self._touch(
+                row, "communities", name=spec.name, households=spec.households, street_id=street.id
+            )
+        admin_ids = set()
+        for admin in spec.admins:
+            person = await self.person(row.id, admin)
+            admin_ids.add(person.id)
+            if await self.session.get(CommunityAdmin, (row.id, person.id)) is None:
+                self._new(CommunityAdmin(community_id=row.id, person_id=person.id), "admins")
+        for grid in spec.grids:
+            await self.grid(row, grid)
+        await self._warn_missing(row, spec)
+
+    async def grid(self, community: Community, spec: GridSpec) -> None:
+        row = await self.session.scalar(
+            select(Grid).where(Grid.community_id == community.id, Grid.code == spec.code)
+        )
+        leader = await self.person(community.id, spec.leader) if spec.leader else None
+        leader_id = leader.id if leader else None
+        if row is None:
+            row = Grid(
+                community_id=community.id, code=spec.code, name=spec.name, leader_id=leader_id
+            )
+            self._new(row, "grids")
+            await self.session.flush()
+        else:
+            self._touch(row, "grids", name=spec.name, leader_id=leader_id)
+        for group in spec.groups:
+            await self.group(community, row, group)
+
+    async def group(self, community: Community, grid: Grid, spec: GroupSpec) -> None:
+        row = await self.session.scalar(
+            select(NeighbourGroup)
+            .where(NeighbourGroup.community_id == community.id, NeighbourGroup.code == spec.code)
+            .options(selectinload(NeighbourGroup.buildings))
+        )
+        captain = await self.person(community.id, spec.captain) if spec.captain else None
+        backup = (
+            await self.person(community.id, spec.backup_captain) if spec.backup_captain else None
+        )
+        values = {
+            "grid_id": grid.id,
+            "name": spec.name,
+            "captain_id": captain.id if captain else None,
+            "backup_captain_id": backup.id if backup else None,
+        }
+        if row is None:
+            row = NeighbourGroup(community_id=community.id, code=spec.code, buildings=[], **values)
+            self._new(row, "groups")
+            await self.session.flush()
+        else:
+            self._touch(row, "groups", **values)
+        await self.buildings(row, spec.buildings)
+        await ensure_group_code(session=self.session, group=row, now=self.now)
+
+    async def buildings(self, group: NeighbourGroup, names: list[str]) -> None:
+        existing = {b.name: b for b in group.buildings}
+        for position, name in enumerate(names):
+            building = existing.pop(name, None)
+            if building is None:
+                group.buildings.append(Building(name=name, position=position))
+                self.summary.created["buildings"] += 1
+            elif building.position != position:
+                building.position = position
+        for name, building in existing.items():
+            residents = await self.session.scalar(
+                select(Person.id).where(Person.building_id == building.id).limit(1)
+            )
+            if residents is None:
+                await self.session.delete(building)
+                self.summary.updated["buildings removed"] += 1
+            else:
+                self.summary.warnings.append(
+                    f"group {group.code}: building {name!r} is no longer in the file but "
+                    "residents live there; it was kept"
+                )
+        await self.session.flush()
+
+    async def person(self, community_id: int, spec: PersonSpec) -> Person:
+        key = staff_key(spec)
+        person = await self.session.scalar(
+            select(Person).where(Person.community_id == community_id, Person.staff_key == key)
+        )
+        if person is None:
+            person = Person(
+                community_id=community_id,
+                staff_key=key,
+                display_name=spec.name,
+                phone=spec.phone,
+                created_at=self.now,
+            )
+            self._new(person, "people")
+            await self.session.flush()
+        else:
+            self._touch(person, "people", display_name=spec.name, phone=spec.phone)
+        await ensure_personal_code(session=self.session, person=person, now=self.now)
+        return person
+
+    async def _warn_missing(self, community: Community, spec: CommunitySpec) -> None:
+        in_file = {g.code for grid in spec.grids for g in grid.groups}
+        codes = await self.session.scalars(
+            select(NeighbourGroup.code).where(NeighbourGroup.community_id == community.id)
+        )
+        for code in codes:
+            if code not in in_file:
+                self.summary.warnings.append(
+                    f"community {community.code}: group {code} is in the database but not in "
+                    "the file; it was left as it is (imports never delete groups)"
+                )
+
+
+async def import_org(*, session: AsyncSession, org: OrgFile, now: datetime) -> ImportSummary:
+    """Create or update everything in ``org``; never deletes streets, communities or groups."""
+    importer = _Importer(session, now)
+    for street in org.streets:
+        await importer.street(street)
+    await session.flush()
+    return importer.summary
+
+
+async def export_org(*, session: AsyncSession) -> OrgFile:
+    """The organisation in the database, in the import format."""
+
+    def person(p: Person | None) -> PersonSpec | None:
+        if p is None or p.display_name is None:
+            return None
+        return PersonSpec(name=p.display_name, phone=p.phone)
+
+    streets = await session.scalars(
+        select(Street)
+        .order_by(Street.code)
+        .options(
+            selectinload(Street.communities)
+            .selectinload(Community.grids)
+            .selectinload(Grid.groups)
+            .options(
+                selectinload(NeighbourGroup.buildings),
+                selectinload(NeighbourGroup.captain),
+                selectinload(NeighbourGroup.backup_captain),
+            ),
+            selectinload(Street.communities)
+            .selectinload(Community.grids)
+            .selectinload(Grid.leader),
+        )
+    )
+    result = []
+    for street in streets:
+        communities = []
+        for community in sorted(street.communities, key=lambda c: c.code):
+            admins = await session.scalars(
+                select(Person)
+                .join(CommunityAdmin, CommunityAdmin.person_id == Person.id)
+                .where(CommunityAdmin.community_id == community.id)
+                .order_by(Person.id)
+            )
+            grids = [
+                GridSpec(
+                    code=grid.code,
+                    name=grid.name,
+                    leader=person(grid.leader),
+                    groups=[
+                        GroupSpec(
+                            code=g.code,
+                            name=g.name,
+                            buildings=[b.name for b in g.buildings],
+                            captain=person(g.captain),
+                            backup_captain=person(g.backup_captain),
+                        )
+                        for g in grid.groups
+                    ],
+                )
+                for grid in community.grids
+            ]
+            communities.append(
+                CommunitySpec(
+                    code=community.code,
+                    name=community.name,
+                    households=community.households,
+                    admins=[a for a in (person(p) for p in admins) if a],
+                    grids=grids,
+                )
+            )
+        result.append(StreetSpec(code=street.code, name=street.name, communities=communities))
+    return OrgFile(version=1, streets=result)
+
+
+@dataclass(frozen=True)
+class InviteLine:
+    """One invite to print: for a group's residents or for one staff member."""
+
+    kind: str
+    community: str
+    group: str | None
+    group_name: str | None
+    buildings: tuple[str, ...]
+    person: str | None
+    roles: tuple[str, ...]
+    code: str
+
+
+async def list_invites(*, session: AsyncSession, now: datetime) -> list[InviteLine]:
+    """Every active group code and every unused personal code, in a stable order."""
+    lines: list[InviteLine] = []
+    groups = await session.scalars(
+        select(NeighbourGroup)
+        .join(Community, Community.id == NeighbourGroup.community_id)
+        .order_by(Community.code, NeighbourGroup.code)
+        .options(selectinload(NeighbourGroup.buildings), selectinload(NeighbourGroup.community))
+    )
+    for group in groups:
+        invite = await ensure_group_code(session=session, group=group, now=now)
+        lines.append(
+            InviteLine(
+                kind="group",
+                community=group.community.code,
+                group=group.code,
+                group_name=group.name,
+                buildings=tuple(b.name for b in group.buildings),
+                person=None,
+                roles=(),
+                code=invite.code,
+            )
+        )
+    rows = await session.execute(
+        select(InviteCode, Person, Community)
+        .join(Person, Person.id == InviteCode.person_id)
+        .join(Community, Community.id == Person.community_id)
+        .where(
+            InviteCode.used_at.is_(None),
+            InviteCode.revoked_at.is_(None),
+            Person.telegram_id.is_(None),
+        )
+        .order_by(Community.code, Person.id)
+    )
+    for invite, person, community in rows:
+        roles = await staff_roles(session=session, person_id=person.id)
+        lines.append(
+            InviteLine(
+                kind="personal",
+                community=community.code,
+                group=None,
+                group_name=None,
+                buildings=(),
+                person=person.display_name,
+                roles=roles,
+                code=invite.code,
+            )
+        )
+    return lines
+
+
+async def staff_roles(*, session: AsyncSession, person_id: int) -> tuple[str, ...]:
+    """Human-readable staff roles of a person, e.g. ``('captain:g1-n1', 'grid_leader:g1')``."""
+    roles: list[str] = []
+    for code in await session.scalars(
+        select(NeighbourGroup.code).where(NeighbourGroup.captain_id == person_id)
+    ):
+        roles.append(f"captain:{code}")
+    for code in await session.scalars(
+        select(NeighbourGroup.code).where(NeighbourGroup.backup_captain_id == person_id)
+    ):
+        roles.append(f"backup_captain:{code}")
+    for code in await session.scalars(select(Grid.code).where(Grid.leader_id == person_id)):
+        roles.append(f"grid_leader:{code}")
+    for code in await session.scalars(
+        select(Community.code)
+        .join(CommunityAdmin, CommunityAdmin.community_id == Community.id)
+        .where(CommunityAdmin.person_id == person_id)
+    ):
+        roles.append(f"admin:{code}")
+    return tuple(roles)

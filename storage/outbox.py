@@ -1,0 +1,224 @@
+"""Outbox services: enqueue in the caller's transaction; claim, and record outcomes.
+
+A message is claimed with a short lease, so several sender processes on one database never
+send the same row at the same time; a sender that dies mid-send leaves a lease that expires
+and the row is retried (at-least-once per row, which is the best Telegram allows: it has no
+idempotency keys).  ``dedup_key`` makes enqueueing itself idempotent (reminders).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboxMessage, Person
+from storage.models.outbox import FAILED, PENDING, SENT, UNREACHABLE
+
+LEASE = timedelta(seconds=60)
+
+
+def text(key: str, /, **params: Any) -> dict[str, Any]:
+    """A message text to be translated at send time into the recipient's language."""
+    return {"key": key, "params": params}
+
+
+def button(label: dict[str, Any] | str, data: str) -> dict[str, Any]:
+    """An inline button for an outbox payload (label translated like texts)."""
+    return {"text": label, "data": data}
+
+
+async def enqueue(
+    *,
+    session: AsyncSession,
+    chat_id: int,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
+    person_id: int | None = None,
+    dedup_key: str | None = None,
+    not_before: datetime | None = None,
+) -> bool:
+    """Queue one message; returns False when ``dedup_key`` was already queued (nothing added)."""
+    values = {
+        "chat_id": chat_id,
+        "person_id": person_id,
+        "kind": kind,
+        "payload": payload,
+        "dedup_key": dedup_key,
+        "status": PENDING,
+        "attempts": 0,
+        "not_before": not_before or now,
+        "created_at": now,
+    }
+    if dedup_key is None:
+        session.add(OutboxMessage(**values))
+        await session.flush()
+        return True
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedup_key"])
+    )
+    result = await session.execute(stmt)
+    return bool(result.rowcount)
+
+
+async def enqueue_to_person(
+    *,
+    session: AsyncSession,
+    person_id: int,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
+    dedup_key: str | None = None,
+    not_before: datetime | None = None,
+) -> bool:
+    """Queue a message to a person's private chat; False if they have no Telegram account."""
+    chat_id = await session.scalar(select(Person.telegram_id).where(Person.id == person_id))
+    if chat_id is None:
+        return False
+    return await enqueue(
+        session=session,
+        chat_id=chat_id,
+        kind=kind,
+        payload=payload,
+        now=now,
+        person_id=person_id,
+        dedup_key=dedup_key,
+        not_before=not_before,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A claimed message, detached from the session, with the recipient's language."""
+
+    id: int
+    chat_id: int
+    person_id: int | None
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    language: str | None
+
+
+async def claim_due(*, session: AsyncSession, now: datetime, limit: int) -> list[Claimed]:
+    """Lease up to ``limit`` due messages to this sender, oldest first."""
+    due = and_(
+        OutboxMessage.status == PENDING,
+        OutboxMessage.not_before <= now,
+        or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+    )
+    query = select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(limit)
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = list(await session.scalars(query))
+    if not ids:
+        return []
+    # Re-check the condition in the UPDATE so a concurrent claimer cannot take the same row.
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), due)
+        .values(lease_until=now + LEASE)
+        .returning(OutboxMessage.id)
+    )
+    claimed_ids = sorted(result.scalars())
+    rows = await session.execute(
+        select(OutboxMessage, Person.language)
+        .outerjoin(Person, Person.id == OutboxMessage.person_id)
+        .where(OutboxMessage.id.in_(claimed_ids))
+        .order_by(OutboxMessage.id)
+    )
+    return [
+        Claimed(m.id, m.chat_id, m.person_id, m.kind, m.payload, m.attempts, language)
+        for m, language in rows
+    ]
+
+
+async def mark_sent(*, session: AsyncSession, message_id: int, now: datetime) -> None:
+    """Record a delivered message."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(status=SENT, sent_at=now, lease_until=None, attempts=OutboxMessage.attempts + 1)
+    )
+
+
+async def mark_retry(
+    *,
+    session: AsyncSession,
+    message_id: int,
+    now: datetime,
+    delay: timedelta,
+    error: str,
+    max_attempts: int,
+) -> bool:
+    """Schedule another attempt after ``delay``; give up (FAILED) after ``max_attempts``.
+
+    Returns True when the message will be retried.
+    """
+    message = await session.get(OutboxMessage, message_id)
+    if message is None:
+        return False
+    message.attempts += 1
+    message.last_error = error[:500]
+    message.lease_until = None
+    if message.attempts >= max_attempts:
+        message.status = FAILED
+        return False
+    message.not_before = now + delay
+    return True
+
+
+async def mark_failed(*, session: AsyncSession, message_id: int, error: str) -> None:
+    """Telegram refused the message itself (bad request): do not retry."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(
+            status=FAILED,
+            last_error=error[:500],
+            lease_until=None,
+            attempts=OutboxMessage.attempts + 1,
+        )
+    )
+
+
+async def mark_unreachable(
+    *, session: AsyncSession, message_id: int, person_id: int | None, now: datetime, error: str
+) -> None:
+    """The recipient blocked the bot (403): record it on the message and on the person."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(
+            status=UNREACHABLE,
+            last_error=error[:500],
+            lease_until=None,
+            attempts=OutboxMessage.attempts + 1,
+        )
+    )
+    if person_id is not None:
+        await session.execute(
+            update(Person)
+            .where(Person.id == person_id, Person.unreachable_since.is_(None))
+            .values(unreachable_since=now)
+        )
+
+
+async def pending_count(*, session: AsyncSession) -> int:
+    """How many messages wait to be sent (a health figure)."""
+    from sqlalchemy import func
+
+    return int(
+        await session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == PENDING)
+        )
+        or 0
+    )
