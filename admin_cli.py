@@ -24,12 +24,16 @@ def add_subcommands(sub: Any) -> None:
     """Register ``db``, ``org`` and ``demo`` on the main parser."""
     demo = sub.add_parser("demo", help="the offline console: try every feature without Telegram")
     demo.add_argument("--start", default=None, help="simulated start time, e.g. '2026-12-01 08:30'")
-    demo.add_argument("--db", default=None, help="SQLite file for the demo (default: a fresh temp file)")
+    demo.add_argument(
+        "--db", default=None, help="SQLite file for the demo (default: a fresh temp file)"
+    )
     demo.set_defaults(func=_cmd_demo)
 
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(title="db commands", metavar="ACTION", required=True)
-    db_sub.add_parser("upgrade", help="apply migrations up to the newest").set_defaults(func=_cmd_db_upgrade)
+    db_sub.add_parser("upgrade", help="apply migrations up to the newest").set_defaults(
+        func=_cmd_db_upgrade
+    )
     db_sub.add_parser("current", help="show the schema revision").set_defaults(func=_cmd_db_current)
 
     org = sub.add_parser("org", help="organisation: import, export, invite links and posters")
@@ -43,13 +47,17 @@ def add_subcommands(sub: Any) -> None:
     exp.set_defaults(func=_cmd_org_export)
     inv = org_sub.add_parser("invites", help="print every invite link")
     inv.add_argument("--json", action="store_true", help="one JSON array for machines")
-    inv.add_argument("--qr", type=Path, metavar="DIR", help="write a printable poster per group into DIR")
+    inv.add_argument(
+        "--qr", type=Path, metavar="DIR", help="write a printable poster per group into DIR"
+    )
     inv.set_defaults(func=_cmd_org_invites)
-    rev = org_sub.add_parser("revoke", help="revoke an invite code (a group gets a new one at once)")
+    rev = org_sub.add_parser(
+        "revoke", help="revoke an invite code (a group gets a new one at once)"
+    )
     rev.add_argument("code")
     rev.set_defaults(func=_cmd_org_revoke)
 
-    import faq_cli  # noqa: PLC0415
+    import faq_cli
 
     faq_cli.add_subcommands(sub)
 
@@ -72,7 +80,9 @@ def _cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
         engine = create_engine(settings.database_url)
         try:
             await upgrade_to_head(engine)
-            print(f"database at revision {await current_revision(engine)} (newest: {head_revision()})")
+            print(
+                f"database at revision {await current_revision(engine)} (newest: {head_revision()})"
+            )
         finally:
             await engine.dispose()
 
@@ -93,8 +103,8 @@ def _cmd_db_current(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_org_import(settings: Settings, args: argparse.Namespace) -> int:
-    from storage.org import import_org  # noqa: PLC0415
-    from storage.orgfile import OrgFileError, load_org_file  # noqa: PLC0415
+    from storage.org import import_org
+    from storage.orgfile import OrgFileError, load_org_file
 
     try:
         org = load_org_file(args.file)
@@ -103,7 +113,7 @@ def _cmd_org_import(settings: Settings, args: argparse.Namespace) -> int:
         return 1
 
     async def work(db: Any) -> Any:
-        from scheduler.clock import SystemClock  # noqa: PLC0415
+        from scheduler.clock import SystemClock
 
         async with db.begin() as session:
             return await import_org(session=session, org=org, now=SystemClock().now())
@@ -118,15 +128,21 @@ def _cmd_org_import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_org_export(settings: Settings, args: argparse.Namespace) -> int:
-    from storage.org import export_org  # noqa: PLC0415
-    from storage.orgcsv import dump_csv  # noqa: PLC0415
-    from storage.orgfile import dump_yaml  # noqa: PLC0415
+    from storage.org import export_org
+    from storage.orgcsv import dump_csv
+    from storage.orgfile import dump_yaml
 
     async def work(db: Any) -> Any:
         async with db.begin() as session:
             return await export_org(session=session)
 
     org = _run(_with_db(settings, work))
+    if org is None:
+        print(
+            "wulin: nothing to export: import an organisation first (org import FILE)",
+            file=sys.stderr,
+        )
+        return 1
     text = dump_csv(org) if args.format == "csv" else dump_yaml(org)
     if args.output:
         args.output.write_text(text, encoding="utf-8")
@@ -142,15 +158,17 @@ async def bot_username(settings: Settings) -> str:
         return settings.bot_username.lstrip("@")
     if not settings.token:
         return PLACEHOLDER_USERNAME
-    from telegram import Bot  # noqa: PLC0415
-    from telegram.error import TelegramError  # noqa: PLC0415
+    from telegram import Bot
+    from telegram.error import TelegramError
 
     try:
         async with Bot(settings.token, base_url=settings.telegram_api_base_url) as bot:
             return bot.username
     except TelegramError as exc:
-        print(f"warning: could not ask Telegram for the bot's name ({exc}); using a placeholder",
-              file=sys.stderr)
+        print(
+            f"warning: could not ask Telegram for the bot's name ({exc}); using a placeholder",
+            file=sys.stderr,
+        )
         return PLACEHOLDER_USERNAME
 
 
@@ -160,10 +178,10 @@ def invite_link(username: str, code: str) -> str:
 
 
 def _cmd_org_invites(settings: Settings, args: argparse.Namespace) -> int:
-    from storage.org import list_invites  # noqa: PLC0415
+    from storage.org import list_invites
 
     async def work(db: Any) -> Any:
-        from scheduler.clock import SystemClock  # noqa: PLC0415
+        from scheduler.clock import SystemClock
 
         async with db.begin() as session:
             return await list_invites(session=session, now=SystemClock().now())
@@ -171,7 +189,11 @@ def _cmd_org_invites(settings: Settings, args: argparse.Namespace) -> int:
     lines = _run(_with_db(settings, work))
     username = _run(bot_username(settings))
     if args.json:
-        print(json.dumps([_invite_json(line, username) for line in lines], ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                [_invite_json(line, username) for line in lines], ensure_ascii=False, indent=2
+            )
+        )
     else:
         for line in lines:
             link = invite_link(username, line.code)
@@ -199,8 +221,8 @@ def _invite_json(line: Any, username: str) -> dict[str, Any]:
 
 
 def _write_posters(settings: Settings, directory: Path, lines: list[Any], username: str) -> int:
-    from render.fonts import MISSING_HINT, find_cjk_font  # noqa: PLC0415
-    from render.posters import poster_filename, render_poster  # noqa: PLC0415
+    from render.fonts import MISSING_HINT, find_cjk_font
+    from render.posters import poster_filename, render_poster
 
     font = find_cjk_font(settings.cjk_font_path)
     if font is None:
@@ -223,14 +245,16 @@ def _write_posters(settings: Settings, directory: Path, lines: list[Any], userna
 
 
 def _cmd_org_revoke(settings: Settings, args: argparse.Namespace) -> int:
-    from storage.invites import revoke_code  # noqa: PLC0415
+    from storage.invites import revoke_code
 
     async def work(db: Any) -> Any:
-        from scheduler.clock import SystemClock  # noqa: PLC0415
+        from scheduler.clock import SystemClock
 
         async with db.begin() as session:
             result = await revoke_code(session=session, code=args.code, now=SystemClock().now())
-            return None if result is None else (result[0].kind, result[1].code if result[1] else None)
+            return (
+                None if result is None else (result[0].kind, result[1].code if result[1] else None)
+            )
 
     result = _run(_with_db(settings, work))
     if result is None:
@@ -245,6 +269,6 @@ def _cmd_org_revoke(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    from demo.console import run_console  # noqa: PLC0415
+    from demo.console import run_console
 
     return _run(run_console(settings, start=args.start, db_path=args.db))

@@ -77,7 +77,9 @@ def build_application(
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_file_url)
         .context_types(ContextTypes(context=WulinContext))
-        .defaults(Defaults(tzinfo=settings.tz, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .defaults(
+            Defaults(tzinfo=settings.tz, link_preview_options=LinkPreviewOptions(is_disabled=True))
+        )
         .post_init(_post_init)
         .post_stop(_post_stop)
     )
@@ -137,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    import admin_cli  # noqa: PLC0415 (keeps --help fast)
+    import admin_cli
 
     parser = argparse.ArgumentParser(
         prog="python bot.py", description="吾邻 Wulin — the neighbourhood assistant bot"
@@ -155,9 +157,12 @@ def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         print(f"wulin: {NO_TOKEN}", file=sys.stderr)
         return 2
     if args.webhook and not settings.webhook_url:
-        print("wulin: --webhook needs WEBHOOK_URL (the public https URL Telegram will call)", file=sys.stderr)
+        print(
+            "wulin: --webhook needs WEBHOOK_URL (the public https URL Telegram will call)",
+            file=sys.stderr,
+        )
         return 2
-    from storage.migrate import upgrade_to_head  # noqa: PLC0415
+    from storage.migrate import upgrade_to_head
 
     runtime, engine = build_runtime(settings)
     asyncio.run(upgrade_to_head(engine))
@@ -172,7 +177,11 @@ def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     app.post_init = start_sender
     updates = Update.ALL_TYPES
     if args.webhook:
-        secret = settings.webhook_secret_token.get_secret_value() if settings.webhook_secret_token else None
+        secret = (
+            settings.webhook_secret_token.get_secret_value()
+            if settings.webhook_secret_token
+            else None
+        )
         app.run_webhook(
             listen=settings.webhook_listen,
             port=settings.webhook_port,

@@ -27,7 +27,8 @@ from settings import Settings
 DEFAULT_START = "2026-12-01 08:30"
 HELP = """meta-commands:
   :who                 list identities        :as NAME        act as NAME
-  :press N | :press TEXT  press button N (or the first containing TEXT) of your last message with buttons
+  :press N | :press TEXT  press button N (or the first containing TEXT)
+                       of your last message with buttons
   :photo [CAPTION]     send a sample photo    :location LAT LON   send a location
   :contact             share your own phone number (staff binding asks for it)
   :codes               print the invite links (as `org invites` does)
@@ -41,8 +42,15 @@ anything else is sent as a message from the current identity"""
 class Console:
     """One demo session: identities, the app, the stand-in, the clock and the output."""
 
-    def __init__(self, *, app: Any, stand_in: BotAPIStandIn, clock: SimClock, settings: Settings,
-                 out: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        *,
+        app: Any,
+        stand_in: BotAPIStandIn,
+        clock: SimClock,
+        settings: Settings,
+        out: Callable[[str], None],
+    ) -> None:
         self.app = app
         self.stand_in = stand_in
         self.clock = clock
@@ -59,7 +67,7 @@ class Console:
     @property
     def runtime(self) -> Any:
         """The bot's runtime objects."""
-        from handlers.context import RUNTIME_KEY  # noqa: PLC0415
+        from handlers.context import RUNTIME_KEY
 
         return self.app.bot_data[RUNTIME_KEY]
 
@@ -93,7 +101,9 @@ class Console:
             message: BotMessage = payload
             name = self.names.get(message.chat_id, f"chat {message.chat_id}")
             tag = {"edit": "(edited) ", "markup": "(buttons changed) "}.get(kind, "")
-            prefix = {"photo": "[photo] ", "document": "[document] ", "location": ""}.get(message.kind, "")
+            prefix = {"photo": "[photo] ", "document": "[document] ", "location": ""}.get(
+                message.kind, ""
+            )
             if kind == "markup" and not message.buttons:
                 continue
             self.out(f"[bot → {name}] {tag}{prefix}{message.text}".rstrip())
@@ -153,7 +163,9 @@ class Console:
         if "url" in chosen:
             self.out(f"(that button opens {chosen['url']})")
             return
-        await self._send(self.factory.callback(self.current.user, message.raw, chosen["callback_data"]))
+        await self._send(
+            self.factory.callback(self.current.user, message.raw, chosen["callback_data"])
+        )
 
     def _last_with_buttons(self, chat_id: int) -> BotMessage | None:
         for message in reversed(self.stand_in.sent_to(chat_id)):
@@ -176,8 +188,8 @@ class Console:
         await self._send(self.factory.contact(self.current.user, self.current.user.phone or ""))
 
     async def _cmd_codes(self, rest: str) -> None:
-        from admin_cli import invite_link  # noqa: PLC0415
-        from storage.org import list_invites  # noqa: PLC0415
+        from admin_cli import invite_link
+        from storage.org import list_invites
 
         async with self.runtime.db.begin() as session:
             lines = await list_invites(session=session, now=self.clock.now())
@@ -202,11 +214,16 @@ class Console:
         await self._cmd_clock("")
 
 
-async def build_console(settings: Settings, *, start: str | None, db_path: str | None,
-                        out: Callable[[str], None] = print) -> tuple[Console, Callable[[], Any]]:
+async def build_console(
+    settings: Settings,
+    *,
+    start: str | None,
+    db_path: str | None,
+    out: Callable[[str], None] = print,
+) -> tuple[Console, Callable[[], Any]]:
     """Create the demo database, app and console; returns (console, async close)."""
-    from bot import build_application, build_runtime  # noqa: PLC0415
-    from storage.migrate import upgrade_to_head  # noqa: PLC0415
+    from bot import build_application, build_runtime
+    from storage.migrate import upgrade_to_head
 
     tz = settings.tz
     clock = SimClock(parse_local_time(start or DEFAULT_START, tz))
@@ -215,7 +232,7 @@ async def build_console(settings: Settings, *, start: str | None, db_path: str |
         tmp = tempfile.TemporaryDirectory(prefix="wulin-demo-")
         db_path = str(Path(tmp.name) / "demo.sqlite3")
     else:
-        Path(db_path).unlink(missing_ok=True)
+        Path(db_path).unlink(missing_ok=True)  # noqa: ASYNC240 (once, before anything runs)
     settings = settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{db_path}"})
     runtime, engine = build_runtime(settings, clock=clock)
     await upgrade_to_head(engine)
@@ -225,7 +242,7 @@ async def build_console(settings: Settings, *, start: str | None, db_path: str |
     app = build_application(runtime, request=stand_in, rate_limit=False, with_updater=False)
     await app.initialize()
     runtime.bot_username = app.bot.username
-    from scheduler.jobs import register_jobs  # noqa: PLC0415
+    from scheduler.jobs import register_jobs
 
     await register_jobs(app)
     console = Console(app=app, stand_in=stand_in, clock=clock, settings=settings, out=out)
@@ -239,7 +256,9 @@ async def build_console(settings: Settings, *, start: str | None, db_path: str |
     return console, close
 
 
-async def run_console(settings: Settings, *, start: str | None = None, db_path: str | None = None) -> int:
+async def run_console(
+    settings: Settings, *, start: str | None = None, db_path: str | None = None
+) -> int:
     """The REPL: read lines until EOF or :quit."""
     logging.getLogger().setLevel(logging.WARNING)
     console, close = await build_console(settings, start=start, db_path=db_path)

@@ -28,18 +28,40 @@ class Identity:
 
 
 CAST: tuple[Identity, ...] = (
-    Identity("resident", User(1001, "小李", language_code="zh-hans", phone="13900000011"),
-             "resident of 和平里邻里小组, 2栋 3单元"),
-    Identity("newcomer", User(1002, "小陈", language_code="zh-hans", phone="13900000012"),
-             "not joined yet: try /start with a group code from :codes"),
-    Identity("captain", User(1003, "王芳", language_code="zh-hans", phone="13800000003"),
-             "captain of 和平里邻里小组 (the resident's captain)", "13800000003"),
-    Identity("captain2", User(1004, "刘洋", language_code="zh-hans", phone="13800000005"),
-             "captain of 春申苑邻里小组", "13800000005"),
-    Identity("grid", User(1005, "张伟", language_code="zh-hans", phone="13800000002"),
-             "grid leader of 第一网格 (leads both captains' squad)", "13800000002"),
-    Identity("admin", User(1006, "李敏", language_code="zh-hans", phone="13800000001"),
-             "admin of 新兴社区", "13800000001"),
+    Identity(
+        "resident",
+        User(1001, "小李", language_code="zh-hans", phone="13900000011"),
+        "resident of 和平里邻里小组, 2栋 3单元",
+    ),
+    Identity(
+        "newcomer",
+        User(1002, "小陈", language_code="zh-hans", phone="13900000012"),
+        "not joined yet: try /start with a group code from :codes",
+    ),
+    Identity(
+        "captain",
+        User(1003, "王芳", language_code="zh-hans", phone="13800000003"),
+        "captain of 和平里邻里小组 (the resident's captain)",
+        "13800000003",
+    ),
+    Identity(
+        "captain2",
+        User(1004, "刘洋", language_code="zh-hans", phone="13800000005"),
+        "captain of 春申苑邻里小组",
+        "13800000005",
+    ),
+    Identity(
+        "grid",
+        User(1005, "张伟", language_code="zh-hans", phone="13800000002"),
+        "grid leader of 第一网格 (leads both captains' squad)",
+        "13800000002",
+    ),
+    Identity(
+        "admin",
+        User(1006, "李敏", language_code="zh-hans", phone="13800000001"),
+        "admin of 新兴社区",
+        "13800000001",
+    ),
 )
 
 
@@ -48,7 +70,9 @@ async def seed_demo(*, session: AsyncSession, now: datetime) -> None:
     await import_org(session=session, org=load_org_file(ORG_FILE), now=now)
     for identity in CAST:
         if identity.staff_phone:
-            person = await session.scalar(select(Person).where(Person.phone == identity.staff_phone))
+            person = await session.scalar(
+                select(Person).where(Person.phone == identity.staff_phone)
+            )
             if person is not None:
                 person.telegram_id = identity.user.id
                 person.language = "zh"

@@ -76,7 +76,9 @@ class BotAPIStandIn(BaseRequest):
         self.bot_user = dict(bot_user or BOT_USER)
         self.calls: list[Call] = []
         self.messages: dict[tuple[int, int], BotMessage] = {}
-        self.events: list[tuple[str, Any]] = []  # ("message", BotMessage) | ("edit", ...) | ("alert", ...)
+        self.events: list[
+            tuple[str, Any]
+        ] = []  # ("message", BotMessage) | ("edit", ...) | ("alert", ...)
         self.faults: list[Fault] = []
         self.blocked: set[int] = set()
         self.listeners: list[Callable[[str, Any], None]] = []
@@ -168,7 +170,9 @@ class BotAPIStandIn(BaseRequest):
         for listener in self.listeners:
             listener(kind, payload)
 
-    def _store(self, chat_id: int, kind: str, text: str, params: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    def _store(
+        self, chat_id: int, kind: str, text: str, params: dict[str, Any], extra: dict[str, Any]
+    ) -> dict[str, Any]:
         message_id = self._next_id.get(chat_id, 100) + 1
         self._next_id[chat_id] = message_id
         markup = _markup(params.get("reply_markup"))
@@ -182,7 +186,10 @@ class BotAPIStandIn(BaseRequest):
         if markup.get("inline_keyboard"):
             raw["reply_markup"] = {"inline_keyboard": markup["inline_keyboard"]}
         message = BotMessage(
-            chat_id, message_id, kind, text,
+            chat_id,
+            message_id,
+            kind,
+            text,
             buttons=markup.get("inline_keyboard", []),
             reply_keyboard=markup.get("keyboard", []),
             raw=raw,
@@ -210,29 +217,55 @@ class BotAPIStandIn(BaseRequest):
 
     def _m_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
         caption = str(params.get("caption") or "")
-        photo = [{"file_id": _file_id(params.get("photo")), "file_unique_id": "u1", "width": 640, "height": 480}]
+        photo = [
+            {
+                "file_id": _file_id(params.get("photo")),
+                "file_unique_id": "u1",
+                "width": 640,
+                "height": 480,
+            }
+        ]
         extra = {"photo": photo, **({"caption": caption} if caption else {})}
         return self._store(_int(params["chat_id"]), "photo", caption, params, extra)
 
     def _m_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
         self._file_counter += 1
-        doc = {"file_id": f"doc{self._file_counter}", "file_unique_id": f"d{self._file_counter}", "file_name": "export.csv"}
+        doc = {
+            "file_id": f"doc{self._file_counter}",
+            "file_unique_id": f"d{self._file_counter}",
+            "file_name": "export.csv",
+        }
         caption = str(params.get("caption") or "")
         extra = {"document": doc, **({"caption": caption} if caption else {})}
-        return self._store(_int(params["chat_id"]), "document", caption or "[document]", params, extra)
+        return self._store(
+            _int(params["chat_id"]), "document", caption or "[document]", params, extra
+        )
 
     def _m_sendMediaGroup(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         chat_id = _int(params["chat_id"])
         media = params.get("media") or []
         out = []
         for item in media:
-            photo = [{"file_id": _file_id(item.get("media")), "file_unique_id": "u", "width": 640, "height": 480}]
-            out.append(self._store(chat_id, "photo", str(item.get("caption") or "[photo]"), {}, {"photo": photo}))
+            photo = [
+                {
+                    "file_id": _file_id(item.get("media")),
+                    "file_unique_id": "u",
+                    "width": 640,
+                    "height": 480,
+                }
+            ]
+            out.append(
+                self._store(
+                    chat_id, "photo", str(item.get("caption") or "[photo]"), {}, {"photo": photo}
+                )
+            )
         return out
 
     def _m_sendLocation(self, params: dict[str, Any]) -> dict[str, Any]:
         loc = {"latitude": params["latitude"], "longitude": params["longitude"]}
-        return self._store(_int(params["chat_id"]), "location", f"[location {loc}]", params, {"location": loc})
+        return self._store(
+            _int(params["chat_id"]), "location", f"[location {loc}]", params, {"location": loc}
+        )
 
     def _m_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
         message = self._existing(params)
@@ -240,7 +273,11 @@ class BotAPIStandIn(BaseRequest):
         markup = _markup(params.get("reply_markup"))
         if text == message.text and markup.get("inline_keyboard", []) == message.buttons:
             raise _ApiError(400, "Bad Request: message is not modified")
-        message.text, message.buttons, message.edited = text, markup.get("inline_keyboard", []), True
+        message.text, message.buttons, message.edited = (
+            text,
+            markup.get("inline_keyboard", []),
+            True,
+        )
         message.raw["text"] = text
         message.raw.pop("reply_markup", None)
         if message.buttons:
@@ -272,7 +309,10 @@ class BotAPIStandIn(BaseRequest):
 
     def _m_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
         if params.get("text"):
-            self._emit("alert", {"callback_query_id": params.get("callback_query_id"), "text": params["text"]})
+            self._emit(
+                "alert",
+                {"callback_query_id": params.get("callback_query_id"), "text": params["text"]},
+            )
         return True
 
     def _m_deleteMessage(self, params: dict[str, Any]) -> bool:
@@ -281,7 +321,12 @@ class BotAPIStandIn(BaseRequest):
 
     def _m_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
         file_id = str(params.get("file_id"))
-        return {"file_id": file_id, "file_unique_id": "f" + file_id[-6:], "file_size": 1024, "file_path": f"photos/{file_id}.jpg"}
+        return {
+            "file_id": file_id,
+            "file_unique_id": "f" + file_id[-6:],
+            "file_size": 1024,
+            "file_path": f"photos/{file_id}.jpg",
+        }
 
     def _m_getChat(self, params: dict[str, Any]) -> dict[str, Any]:
         return _chat(_int(params.get("chat_id")))

@@ -45,7 +45,9 @@ def parse_local_time(text: str, tz: ZoneInfo) -> datetime:
 class Timeline:
     """Runs due jobs of an Application's JobQueue against a SimClock."""
 
-    def __init__(self, app: Any, clock: SimClock, *, after_each: Callable[[], Awaitable[None]]) -> None:
+    def __init__(
+        self, app: Any, clock: SimClock, *, after_each: Callable[[], Awaitable[None]]
+    ) -> None:
         self.app = app
         self.clock = clock
         self.after_each = after_each

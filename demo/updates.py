@@ -67,27 +67,52 @@ class UpdateFactory:
         assert update is not None
         return update
 
-    def text(self, user: User, text: str, *, chat: dict[str, Any] | None = None, reply_to: dict[str, Any] | None = None) -> Update:
+    def text(
+        self,
+        user: User,
+        text: str,
+        *,
+        chat: dict[str, Any] | None = None,
+        reply_to: dict[str, Any] | None = None,
+    ) -> Update:
         """A text message; a leading ``/command`` gets its ``bot_command`` entity."""
         message = self._base(user, chat)
         message["text"] = text
         if text.startswith("/"):
             command = text.split()[0] if text.split() else text
-            message["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_len(command)}]
+            message["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": utf16_len(command)}
+            ]
         mention = "@" + (self.bot.username or "")
         if self.bot.username and mention in text:
             offset = utf16_len(text[: text.index(mention)])
-            message.setdefault("entities", []).append({"type": "mention", "offset": offset, "length": utf16_len(mention)})
+            message.setdefault("entities", []).append(
+                {"type": "mention", "offset": offset, "length": utf16_len(mention)}
+            )
         if reply_to is not None:
             message["reply_to_message"] = reply_to
         return self._update(message=message)
 
-    def photo(self, user: User, *, caption: str | None = None, file_id: str = "demo-photo-1") -> Update:
+    def photo(
+        self, user: User, *, caption: str | None = None, file_id: str = "demo-photo-1"
+    ) -> Update:
         """A photo message (two sizes, like Telegram sends)."""
         message = self._base(user, None)
         message["photo"] = [
-            {"file_id": file_id + "-s", "file_unique_id": file_id + "-us", "width": 90, "height": 67, "file_size": 1200},
-            {"file_id": file_id, "file_unique_id": file_id + "-u", "width": 1280, "height": 960, "file_size": 120000},
+            {
+                "file_id": file_id + "-s",
+                "file_unique_id": file_id + "-us",
+                "width": 90,
+                "height": 67,
+                "file_size": 1200,
+            },
+            {
+                "file_id": file_id,
+                "file_unique_id": file_id + "-u",
+                "width": 1280,
+                "height": 960,
+                "file_size": 120000,
+            },
         ]
         if caption:
             message["caption"] = caption
@@ -111,8 +136,13 @@ class UpdateFactory:
         """A sticker."""
         message = self._base(user, None)
         message["sticker"] = {
-            "file_id": "sticker1", "file_unique_id": "s1", "type": "regular",
-            "width": 512, "height": 512, "is_animated": False, "is_video": False,
+            "file_id": "sticker1",
+            "file_unique_id": "s1",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
         }
         return self._update(message=message)
 

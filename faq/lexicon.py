@@ -43,7 +43,7 @@ TYPOS: dict[str, str] = {
     "街到": "街道", "全是社区": "全市社区", "机气人": "机器人", "包修": "报修", "进渡": "进度",
     "切换预言": "切换语言", "保户": "保护", "居委汇": "居委会", "时简": "时间", "店话": "电话",
     "务业": "物业", "物业废": "物业费", "活东": "活动", "强修": "抢修", "面基": "面积",
-    "十五分钟": "15分钟", "15min": "15分钟", "四加二": "4加2", "+": "加", "党群中心": "党群服务中心",
+    "留个言": "留言", "做些什么": "做什么", "一周": "每周", "十五分钟": "15分钟", "15min": "15分钟", "四加二": "4加2", "+": "加", "党群中心": "党群服务中心",
 }
 
 # Synonyms applied to jieba tokens: token → canonical token(s), space-separated. Question words are folded too, because residents write
@@ -51,11 +51,11 @@ TYPOS: dict[str, str] = {
 ZH_SYNONYMS: dict[str, str] = {
     "啥": "什么", "咋": "怎么", "咋样": "怎么样", "怎样": "怎么", "如何": "怎么", "怎么办": "怎么",
     "干嘛": "做什么", "干啥": "做什么", "干什么": "做什么", "干吗": "做什么", "做啥": "做什么",
-    "啥意思": "什么意思", "怎么回事": "什么",
+    "啥意思": "什么", "什么意思": "什么", "怎么回事": "什么", "怎么弄": "怎么", "怎么搞": "怎么",
+    "哪里": "哪", "哪儿": "哪", "在哪儿": "哪", "几级": "多少 级",
     "多少个": "多少", "几个": "多少", "几家": "多少", "几处": "多少", "多少家": "多少",
     "多少位": "多少", "几位": "多少", "多少名": "多少", "几": "多少", "几项": "多少",
     "多少次": "多少", "几次": "多少", "总数": "多少", "数量": "多少", "人数": "多少",
-    "一共": "总共", "共": "总共", "合计": "总共",
     "街灯": "路灯", "渗水": "漏水", "物业公司": "物业", "物业企业": "物业", "楼长": "邻长",
     "网格长": "网格员", "义工": "志愿者", "居委会": "社区", "居委": "社区", "社区居委会": "社区",
     "bot": "机器人", "english": "英文", "英语": "英文", "chinese": "中文", "汉语": "中文",
@@ -67,21 +67,33 @@ ZH_SYNONYMS: dict[str, str] = {
     "工资": "待遇", "薪酬": "待遇", "收入": "待遇", "社工": "社区工作者", "上升": "晋升",
     "通道": "渠道", "联系方式": "电话", "report": "报告", "myreports": "报告 进度",
     "mycaptain": "联系 邻长", "forgetme": "删除 信息", "lang": "切换 语言", "help": "帮助",
-    "邻里组": "邻里小组", "小组": "邻里小组", "群": "邻里小组", "邻里群": "邻里小组",
+    "联席会": "党群联席会", "联席会议": "党群联席会", "党群联席会议": "党群联席会",
+    "服务中心": "党群服务中心", "志愿队": "志愿者 队伍", "志愿队伍": "志愿者 队伍",
+    "邻里队伍": "志愿者 队伍 邻里队伍", "小队长": "小队 队长", "换成": "切换", "改成": "切换",
+    "您": "你", "选择": "选", "查看": "看",
+    "邻里组": "邻里小组", "小组": "邻里小组", "邻里群": "邻里小组 群",
 }
 
 EN_SYNONYMS: dict[str, str] = {
     "neighbor": "neighbour", "neighborhood": "neighbour", "neighbourhood": "neighbour",
     "center": "centre", "centers": "centre", "chatbot": "bot", "robot": "bot",
     "subdistrict": "sub district", "leader": "lead", "head": "lead", "fee": "fee",
-    "telephone": "phone", "mobile": "phone", "volunteering": "volunteer",
+    "telephone": "phone", "street": "sub district", "mobile": "phone", "volunteering": "volunteer",
 }
 
-# Tokens that say nothing about which entry is meant; scored as weight 0.
+# Question words are common in general Chinese, but they carry the intent of a
+# question (how many / who / how often …), which is what separates sibling
+# entries such as "what is the joint meeting" and "how many joint meetings".
+INTENT_WORDS: frozenset[str] = frozenset(
+    "多少 多久 多大 谁 哪里 哪 哪些 什么时候 为什么 怎么 什么 做什么 什么意思 几点 怎么样 "
+    "你".split()
+)
+
+# Tokens that say nothing about which entry is meant; dropped.
 ZH_STOP: frozenset[str] = frozenset(
-    "的 了 吗 呢 啊 吧 呀 嘛 哦 是 我 我们 你 你们 您 他 她 它 这 那 这个 那个 就 都 也 还 "
+    "的 了 吗 呢 啊 吧 呀 嘛 哦 是 我 我们 你们 他 她 它 这 那 这个 那个 就 都 也 还 "
     "一下 一个 么 着 过 给 把 被 让 和 与 及 或 请 想 要 能 会 可以 一 之 其 该 对 从 向 "
-    "里 上 下 中 个 吧 哈".split()
+    "里 上 下 中 个 吧 哈 总共 一共 共 合计".split()
 )
 
 EN_STOP: frozenset[str] = frozenset(

@@ -61,9 +61,9 @@ def _clean_char(ch: str) -> str:
     return " "
 
 
-def normalise(text: str) -> str:
-    """Return the matching form of ``text`` (may be empty)."""
-    text = unicodedata.normalize("NFKC", text[:MAX_CHARS])
+def normalise(text: str, limit: int | None = MAX_CHARS) -> str:
+    """Return the matching form of ``text`` (may be empty), cut to ``limit`` characters."""
+    text = unicodedata.normalize("NFKC", text[:limit])
     text = "".join(_clean_char(ch) for ch in text)
     if _CJK.search(text):
         text = zhconv.convert(text, "zh-cn")

@@ -22,9 +22,18 @@ from functools import lru_cache
 
 import jieba
 
-from faq.lexicon import DOMAIN_TERMS, EN_STOP, EN_SYNONYMS, TYPOS, ZH_STOP, ZH_SYNONYMS
+from faq.lexicon import (
+    DOMAIN_TERMS,
+    EN_STOP,
+    EN_SYNONYMS,
+    INTENT_WORDS,
+    TYPOS,
+    ZH_STOP,
+    ZH_SYNONYMS,
+)
 
 PART_FACTOR = 0.35
+INTENT_SPECIFICITY = 0.8
 
 _lock = threading.Lock()
 _tokenizer: jieba.Tokenizer | None = None
@@ -63,8 +72,13 @@ def specificity(word: str) -> float:
     numbers and unknown words count as fully specific.
     """
     tk = tokenizer()
+    if word.isdigit():
+        # "3栋2单元" is an address, "5580" or "272" is a fact from the article.
+        return 0.3 if len(word) <= 2 else 0.8
     if word in _DOMAIN or not word[0] >= "\u3400":
         return 1.0
+    if word in INTENT_WORDS:
+        return INTENT_SPECIFICITY
     freq = tk.FREQ.get(word, 0)
     rarity = _rarity["__total__"] - math.log(freq + 1)
     return min(1.0, max(0.1, (rarity - 7.0) / 5.0))
@@ -133,6 +147,6 @@ def en_tokens(text: str) -> tuple[tuple[str, float], ...]:
     out: list[str] = []
     for word in _EN_WORD.findall(text):
         for w in EN_SYNONYMS.get(word, word).split():
-            if w not in EN_STOP:
+            if w not in EN_STOP and len(w) > 1:  # "s" of "building's"
                 out.append(_stem(w))
     return tuple((t, 1.0) for t in dict.fromkeys(out))

@@ -11,7 +11,7 @@ from telegram.ext import BaseHandler
 
 def all_handlers() -> list[tuple[int, BaseHandler]]:  # type: ignore[type-arg]
     """(group, handler) pairs in registration order."""
-    from handlers import fallback, profile, start  # noqa: PLC0415 (import cycle via context)
+    from handlers import fallback, profile, start
 
     ordered = [*start.handlers(), *profile.handlers(), *fallback.handlers()]
     return [(0, handler) for handler in ordered]

@@ -9,11 +9,12 @@ from handlers.context import WulinContext
 from handlers.roles import describe_roles
 from handlers.ui import (
     building_keyboard,
-    is_fresh,
+    issue_confirmation,
     keyboard,
     parse_callback,
     refuse_callback,
     reply,
+    take_confirmation,
 )
 from locales import LANGUAGES
 from storage import forget, people, profile
@@ -161,8 +162,9 @@ async def leave_command(update: Update, context: WulinContext) -> None:
         return
     async with context.db.begin() as session:
         view = await profile.get_profile(session=session, actor=actor)
+    token = issue_confirmation(context, "leave")
     markup = keyboard(
-        [[(context.t("common.yes"), "leave:yes"), (context.t("common.no"), "leave:no")]]
+        [[(context.t("common.yes"), f"leave:yes:{token}"), (context.t("common.no"), "leave:no")]]
     )
     await reply(update, context.t("leave.confirm", group=view.group), reply_markup=markup)
 
@@ -170,15 +172,19 @@ async def leave_command(update: Update, context: WulinContext) -> None:
 async def leave_button(update: Update, context: WulinContext) -> None:
     """Buttons ``leave:yes`` / ``leave:no`` (a stale confirmation is refused)."""
     query = update.callback_query
-    match = parse_callback(query.data if query else None, "leave", r"(yes|no)")
+    match = parse_callback(query.data if query else None, "leave", r"yes:([\w-]+)|no")
     actor = context.actor
-    if query is None or match is None or actor is None or not is_fresh(update, context):
+    if query is None or match is None or actor is None:
+        await refuse_callback(update, context)
+        return
+    if match[1] is None:
+        await query.answer()
+        await query.edit_message_text(context.t("common.cancelled"))
+        return
+    if not take_confirmation(context, "leave", match[1]):
         await refuse_callback(update, context)
         return
     await query.answer()
-    if match[1] == "no":
-        await query.edit_message_text(context.t("common.cancelled"))
-        return
     async with context.db.begin() as session:
         view = await profile.get_profile(session=session, actor=actor)
         left = await people.leave_group(
@@ -203,8 +209,9 @@ async def forgetme_command(update: Update, context: WulinContext) -> None:
             )
             + text
         )
+    token = issue_confirmation(context, "forget")
     markup = keyboard(
-        [[(context.t("common.yes"), "forget:yes"), (context.t("common.no"), "forget:no")]]
+        [[(context.t("common.yes"), f"forget:yes:{token}"), (context.t("common.no"), "forget:no")]]
     )
     await reply(update, text, reply_markup=markup)
 
@@ -212,15 +219,19 @@ async def forgetme_command(update: Update, context: WulinContext) -> None:
 async def forget_button(update: Update, context: WulinContext) -> None:
     """Buttons ``forget:yes`` / ``forget:no``: erase personal data on a fresh confirmation."""
     query = update.callback_query
-    match = parse_callback(query.data if query else None, "forget", r"(yes|no)")
+    match = parse_callback(query.data if query else None, "forget", r"yes:([\w-]+)|no")
     actor = context.actor
-    if query is None or match is None or not is_fresh(update, context):
+    if query is None or match is None:
+        await refuse_callback(update, context)
+        return
+    if match[1] is None:
+        await query.answer()
+        await query.edit_message_text(context.t("forget.kept"))
+        return
+    if not take_confirmation(context, "forget", match[1]):
         await refuse_callback(update, context)
         return
     await query.answer()
-    if match[1] == "no":
-        await query.edit_message_text(context.t("forget.kept"))
-        return
     if actor is None:
         await query.edit_message_text(context.t("forget.nothing"))
         return

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -65,12 +66,24 @@ async def refuse_callback(
     await query.answer(context.t(key), show_alert=True)
 
 
-def is_fresh(update: Update, context: WulinContext) -> bool:
-    """True when the button's message is recent enough to act on a confirmation."""
-    query = update.callback_query
-    if query is None or query.message is None or not hasattr(query.message, "date"):
+def issue_confirmation(context: WulinContext, action: str) -> str:
+    """A one-time token for a destructive action's confirm button (``forget:yes:<token>``).
+
+    Only the latest confirmation message of that action works, once, within ``CONFIRM_TTL``;
+    forged, replayed or stale buttons (and any button from before a restart) are refused.
+    """
+    token = secrets.token_urlsafe(6)
+    context.user_data.setdefault("confirm", {})[action] = (token, context.clock.now())
+    return token
+
+
+def take_confirmation(context: WulinContext, action: str, token: str) -> bool:
+    """Consume the confirmation token of ``action``; True when it is the valid one."""
+    issued = context.user_data.get("confirm", {}).get(action)
+    if issued is None or not secrets.compare_digest(issued[0], token):
         return False
-    return context.clock.now() - query.message.date <= CONFIRM_TTL
+    del context.user_data["confirm"][action]
+    return context.clock.now() - issued[1] <= CONFIRM_TTL
 
 
 def private_link_markup(context: WulinContext) -> InlineKeyboardMarkup | None:

@@ -16,7 +16,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from locales import translate
 from scheduler.clock import Clock
@@ -34,7 +41,9 @@ def render_text(value: Any, lang: str) -> str:
     return str(value)
 
 
-def render_markup(rows: list[list[dict[str, Any]]] | None, lang: str) -> InlineKeyboardMarkup | None:
+def render_markup(
+    rows: list[list[dict[str, Any]]] | None, lang: str
+) -> InlineKeyboardMarkup | None:
     """Inline keyboard from payload button rows."""
     if not rows:
         return None
@@ -93,7 +102,9 @@ class OutboxSender:
     async def drain_once(self, bot: Bot) -> int:
         """Claim one batch and send it concurrently; returns how many were claimed."""
         async with self.db.begin() as session:
-            batch = await outbox.claim_due(session=session, now=self.clock.now(), limit=self.batch_size)
+            batch = await outbox.claim_due(
+                session=session, now=self.clock.now(), limit=self.batch_size
+            )
         if batch:
             await asyncio.gather(*(self._send_one(bot, m) for m in batch))
         return len(batch)
@@ -132,7 +143,9 @@ class OutboxSender:
         try:
             await deliver(bot, message.chat_id, message.payload, lang)
         except RetryAfter as exc:
-            await self._retry(message, _seconds(exc.retry_after) + 1, f"429 retry after {exc.retry_after}")
+            await self._retry(
+                message, _seconds(exc.retry_after) + 1, f"429 retry after {exc.retry_after}"
+            )
         except Forbidden as exc:
             await self._unreachable(message, f"403 {exc.message}")
         except ChatMigrated as exc:
@@ -160,14 +173,22 @@ class OutboxSender:
                 max_attempts=self.max_attempts,
             )
         self.stats["retried" if again else "failed"] += 1
-        log.info("outbox %s to %s: %s (%s)", message.id, message.chat_id, error,
-                 "will retry" if again else "gave up")
+        log.info(
+            "outbox %s to %s: %s (%s)",
+            message.id,
+            message.chat_id,
+            error,
+            "will retry" if again else "gave up",
+        )
 
     async def _unreachable(self, message: outbox.Claimed, error: str) -> None:
         async with self.db.begin() as session:
             await outbox.mark_unreachable(
-                session=session, message_id=message.id, person_id=message.person_id,
-                now=self.clock.now(), error=error,
+                session=session,
+                message_id=message.id,
+                person_id=message.person_id,
+                now=self.clock.now(),
+                error=error,
             )
         self.stats["unreachable"] += 1
         log.info("outbox %s: recipient %s unreachable (%s)", message.id, message.chat_id, error)

@@ -205,8 +205,8 @@ async def import_org(*, session: AsyncSession, org: OrgFile, now: datetime) -> I
     return importer.summary
 
 
-async def export_org(*, session: AsyncSession) -> OrgFile:
-    """The organisation in the database, in the import format."""
+async def export_org(*, session: AsyncSession) -> OrgFile | None:
+    """The organisation in the database, in the import format (None when there is none)."""
 
     def person(p: Person | None) -> PersonSpec | None:
         if p is None or p.display_name is None:
@@ -215,7 +215,7 @@ async def export_org(*, session: AsyncSession) -> OrgFile:
 
     streets = await session.scalars(
         select(Street)
-        .order_by(Street.code)
+        .order_by(Street.id)
         .options(
             selectinload(Street.communities)
             .selectinload(Community.grids)
@@ -233,7 +233,7 @@ async def export_org(*, session: AsyncSession) -> OrgFile:
     result = []
     for street in streets:
         communities = []
-        for community in sorted(street.communities, key=lambda c: c.code):
+        for community in sorted(street.communities, key=lambda c: c.id):
             admins = await session.scalars(
                 select(Person)
                 .join(CommunityAdmin, CommunityAdmin.person_id == Person.id)
@@ -268,7 +268,7 @@ async def export_org(*, session: AsyncSession) -> OrgFile:
                 )
             )
         result.append(StreetSpec(code=street.code, name=street.name, communities=communities))
-    return OrgFile(version=1, streets=result)
+    return OrgFile(version=1, streets=result) if result else None
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ class Community(Base):
     households: Mapped[int | None] = mapped_column(Integer)
 
     street: Mapped[Street] = relationship(back_populates="communities")
-    grids: Mapped[list[Grid]] = relationship(back_populates="community", order_by="Grid.code")
+    grids: Mapped[list[Grid]] = relationship(back_populates="community", order_by="Grid.id")
 
 
 class Grid(Base):
@@ -61,7 +61,7 @@ class Grid(Base):
     community: Mapped[Community] = relationship(back_populates="grids")
     leader: Mapped[Person | None] = relationship(foreign_keys=[leader_id])
     groups: Mapped[list[NeighbourGroup]] = relationship(
-        back_populates="grid", order_by="NeighbourGroup.code"
+        back_populates="grid", order_by="NeighbourGroup.id"
     )
 
 

@@ -59,8 +59,11 @@ async def read_params(request: web.Request) -> tuple[dict[str, Any], dict[str, U
 
 def envelope(status: int, body: dict[str, Any]) -> web.Response:
     """A JSON answer with Telegram's envelope; non-ASCII kept readable like Telegram does."""
-    return web.Response(status=status, body=json.dumps(body, ensure_ascii=False).encode(),
-                        content_type="application/json")
+    return web.Response(
+        status=status,
+        body=json.dumps(body, ensure_ascii=False).encode(),
+        content_type="application/json",
+    )
 
 
 def _drop(request: web.Request, call: Call) -> web.Response:
@@ -82,7 +85,12 @@ class HttpFront:
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_route("*", "/bot{token}/{method}", self.handle_method)
         app.router.add_get("/file/bot{token}/{path:.+}", self.handle_file)
+        app.router.add_route("*", "/{tail:.*}", self.handle_unknown)
         return app
+
+    async def handle_unknown(self, request: web.Request) -> web.Response:
+        """Any other path: Telegram's JSON 404 rather than aiohttp's plain-text page."""
+        return envelope(404, ApiError(404, "Not Found").envelope())
 
     async def handle_method(self, request: web.Request) -> web.Response:
         """One Bot API call: record, apply faults, dispatch, wrap in the envelope."""

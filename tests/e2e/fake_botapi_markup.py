@@ -14,17 +14,41 @@ from typing import Any
 from tests.e2e.fake_botapi_protocol import ApiError, bad_request, utf16_len
 
 HTML_TAGS = {
-    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline",
-    "ins": "underline", "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough",
-    "code": "code", "pre": "pre", "a": "text_link", "tg-spoiler": "spoiler", "span": "spoiler",
-    "blockquote": "blockquote", "tg-emoji": "custom_emoji",
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "code": "code",
+    "pre": "pre",
+    "a": "text_link",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+    "blockquote": "blockquote",
+    "tg-emoji": "custom_emoji",
 }
 NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 MDV2_RESERVED = set("_*[]()~`>#+-=|{}.!")
-MDV2_MARKERS = {"*": "Bold", "_": "Italic", "__": "Underline", "~": "Strikethrough",
-                "||": "Spoiler", "[": "TextUrl"}
-MDV2_TYPES = {"*": "bold", "_": "italic", "__": "underline", "~": "strikethrough",
-              "||": "spoiler", "[": "text_link"}
+MDV2_MARKERS = {
+    "*": "Bold",
+    "_": "Italic",
+    "__": "Underline",
+    "~": "Strikethrough",
+    "||": "Spoiler",
+    "[": "TextUrl",
+}
+MDV2_TYPES = {
+    "*": "bold",
+    "_": "italic",
+    "__": "underline",
+    "~": "strikethrough",
+    "||": "spoiler",
+    "[": "text_link",
+}
 
 
 def _cant_parse(detail: str) -> ApiError:
@@ -46,7 +70,9 @@ class _Builder:
 
     def entity(self, kind: str, start: int, **extra: Any) -> None:
         if self.pos > start:
-            self.entities.append({"type": kind, "offset": start, "length": self.pos - start, **extra})
+            self.entities.append(
+                {"type": kind, "offset": start, "length": self.pos - start, **extra}
+            )
 
     def byte_offset(self, index: int) -> int:
         return len(self.src[:index].encode())
@@ -60,7 +86,9 @@ def parse_html(src: str) -> tuple[str, list[dict[str, Any]]]:
         if ch == "<":
             end = src.find(">", i)
             if end < 0:
-                raise _cant_parse(f"Can't find end of the tag starting at byte offset {out.byte_offset(i)}")
+                raise _cant_parse(
+                    f"Can't find end of the tag starting at byte offset {out.byte_offset(i)}"
+                )
             inner = src[i + 1 : end]
             if inner.startswith("/"):
                 name = inner[1:].strip().lower()
@@ -69,7 +97,7 @@ def parse_html(src: str) -> tuple[str, list[dict[str, Any]]]:
                 tag, start, extra = stack.pop()
                 if name and name != tag:
                     raise _cant_parse(
-                        f'Unmatched end tag at byte offset {out.byte_offset(i)}, '
+                        f"Unmatched end tag at byte offset {out.byte_offset(i)}, "
                         f'expected "</{tag}>", found "</{name}>"'
                     )
                 if not (tag == "code" and stack and stack[-1][0] == "pre"):
@@ -77,9 +105,14 @@ def parse_html(src: str) -> tuple[str, list[dict[str, Any]]]:
             else:
                 match = re.match(r"([A-Za-z][\w-]*)(.*)", inner, re.S)
                 tag = match[1].lower() if match else ""
-                attrs = dict(re.findall(r'([\w-]+)\s*=\s*"([^"]*)"', match[2])) if match else {}
+                pairs = re.findall(
+                    r"""([\w-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""", match[2] if match else ""
+                )
+                attrs = {key: double or single for key, double, single in pairs}
                 if tag not in HTML_TAGS or (tag == "span" and attrs.get("class") != "tg-spoiler"):
-                    raise _cant_parse(f'Unsupported start tag "{tag}" at byte offset {out.byte_offset(i)}')
+                    raise _cant_parse(
+                        f'Unsupported start tag "{tag}" at byte offset {out.byte_offset(i)}'
+                    )
                 extra = {"url": html.unescape(attrs.get("href", ""))} if tag == "a" else {}
                 stack.append((tag, out.pos, extra))
             i = end + 1
@@ -125,6 +158,19 @@ def _mdv2_code(src: str, i: int, out: _Builder) -> int:
     raise _cant_parse(f"Can't find end of {kind} entity at byte offset {out.byte_offset(i)}")
 
 
+def _unescaped(src: str, char: str, start: int) -> int:
+    """Index of the first ``char`` at or after ``start`` not preceded by a backslash, or -1."""
+    j = start
+    while j < len(src):
+        if src[j] == "\\":
+            j += 2
+        elif src[j] == char:
+            return j
+        else:
+            j += 1
+    return -1
+
+
 def parse_markdown_v2(src: str) -> tuple[str, list[dict[str, Any]]]:
     """Telegram's MarkdownV2: every reserved character outside markup must be escaped."""
     out, stack, i = _Builder(src), [], 0
@@ -147,7 +193,7 @@ def parse_markdown_v2(src: str) -> tuple[str, list[dict[str, Any]]]:
             stack.append(("[", out.pos, i))
             i += 1
         elif ch == "]" and stack and stack[-1][0] == "[" and src.startswith("(", i + 1):
-            close = src.find(")", i + 2)
+            close = _unescaped(src, ")", i + 2)
             if close < 0:
                 raise _cant_parse(f"Can't find end of a url at byte offset {out.byte_offset(i)}")
             _, start, _ = stack.pop()
@@ -156,15 +202,16 @@ def parse_markdown_v2(src: str) -> tuple[str, list[dict[str, Any]]]:
         elif ch == ">" and (i == 0 or src[i - 1] == "\n"):
             i += 1  # a blockquote line marker; the entity itself is not modelled
         elif ch in MDV2_RESERVED:
-            raise _cant_parse(f"Character '{ch}' is reserved and must be escaped with the preceding '\\'")
+            raise _cant_parse(
+                f"Character '{ch}' is reserved and must be escaped with the preceding '\\'"
+            )
         else:
             out.add(ch)
             i += 1
     if stack:
         marker, _, index = stack[-1]
-        raise _cant_parse(
-            f"Can't find end of {MDV2_MARKERS[marker]} entity at byte offset {out.byte_offset(index)}"
-        )
+        where = out.byte_offset(index)
+        raise _cant_parse(f"Can't find end of {MDV2_MARKERS[marker]} entity at byte offset {where}")
     return "".join(out.parts), sorted(out.entities, key=lambda e: e["offset"])
 
 
@@ -178,7 +225,9 @@ def parse_markdown(src: str) -> tuple[str, list[dict[str, Any]]]:
             close_ch = "]" if ch == "[" else ch
             close = src.find(close_ch, i + 1)
             if close < 0:
-                raise _cant_parse(f"Can't find end of the entity starting at byte offset {out.byte_offset(i)}")
+                raise _cant_parse(
+                    f"Can't find end of the entity starting at byte offset {out.byte_offset(i)}"
+                )
             start = out.pos
             out.add(src[i + 1 : close])
             if ch == "[":

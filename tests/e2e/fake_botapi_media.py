@@ -43,22 +43,35 @@ def make_photo(world: World, content: bytes) -> list[dict[str, Any]]:
     photo = []
     for w, h in sizes:
         stored = world.add_file("photos", content, "jpg")
-        photo.append({"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-                      "width": w, "height": h, "file_size": len(content)})
+        photo.append(
+            {
+                "file_id": stored.file_id,
+                "file_unique_id": stored.file_unique_id,
+                "width": w,
+                "height": h,
+                "file_size": len(content),
+            }
+        )
     for size in photo:
         world.media[size["file_id"]] = {"photo": photo}
     return photo
 
 
-def make_document(world: World, content: bytes, file_name: str | None,
-                  mime_type: str | None) -> dict[str, Any]:
+def make_document(
+    world: World, content: bytes, file_name: str | None, mime_type: str | None
+) -> dict[str, Any]:
     """A document with name and MIME type."""
     name = file_name or "file"
     mime = mime_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
     suffix = name.rsplit(".", 1)[-1] if "." in name else "bin"
     stored = world.add_file("documents", content, suffix)
-    document = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-                "file_name": name, "mime_type": mime, "file_size": len(content)}
+    document = {
+        "file_id": stored.file_id,
+        "file_unique_id": stored.file_unique_id,
+        "file_name": name,
+        "mime_type": mime,
+        "file_size": len(content),
+    }
     world.media[stored.file_id] = {"document": document}
     return document
 
@@ -67,8 +80,13 @@ def make_voice(world: World, duration: int = 3) -> dict[str, Any]:
     """A short OGG/Opus voice note."""
     content = b"OggS" + bytes(60)
     stored = world.add_file("voice", content, "oga")
-    voice = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-             "duration": duration, "mime_type": "audio/ogg", "file_size": len(content)}
+    voice = {
+        "file_id": stored.file_id,
+        "file_unique_id": stored.file_unique_id,
+        "duration": duration,
+        "mime_type": "audio/ogg",
+        "file_size": len(content),
+    }
     world.media[stored.file_id] = {"voice": voice}
     return voice
 
@@ -77,15 +95,24 @@ def make_sticker(world: World, emoji: str = "👍") -> dict[str, Any]:
     """A static WEBP sticker."""
     content = b"RIFF" + bytes(60)
     stored = world.add_file("stickers", content, "webp")
-    sticker = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-               "type": "regular", "width": 512, "height": 512, "is_animated": False,
-               "is_video": False, "emoji": emoji, "file_size": len(content)}
+    sticker = {
+        "file_id": stored.file_id,
+        "file_unique_id": stored.file_unique_id,
+        "type": "regular",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+        "emoji": emoji,
+        "file_size": len(content),
+    }
     world.media[stored.file_id] = {"sticker": sticker}
     return sticker
 
 
-def input_media(world: World, value: Any, files: dict[str, UploadedFile], kind: str,
-                field: str) -> dict[str, Any] | list[dict[str, Any]]:
+def input_media(
+    world: World, value: Any, files: dict[str, UploadedFile], kind: str, field: str
+) -> dict[str, Any] | list[dict[str, Any]]:
     """Resolve an upload, attach:// reference, known file_id or URL into a media object."""
     upload = files.get(field)
     if isinstance(value, str) and value.startswith("attach://"):

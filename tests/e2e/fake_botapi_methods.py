@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from tests.e2e.fake_botapi_markup import check_reply_markup, format_text
-from tests.e2e.fake_botapi_protocol import Ctx, api_method, bad_request, require
+from tests.e2e.fake_botapi_protocol import Ctx, api_method, bad_request, require, utf16_len
 from tests.e2e.fake_botapi_send import MAX_CAPTION, text_and_entities
 from tests.e2e.fake_botapi_world import BOT_FIRST_NAME, BOT_USERNAME
 
@@ -47,8 +47,9 @@ def _editable(ctx: Ctx) -> dict[str, Any] | None:
     return message
 
 
-def _apply_edit(ctx: Ctx, message: dict[str, Any], changes: dict[str, Any],
-                drop: tuple[str, ...]) -> dict[str, Any]:
+def _apply_edit(
+    ctx: Ctx, message: dict[str, Any], changes: dict[str, Any], drop: tuple[str, ...]
+) -> dict[str, Any]:
     """Replace content and keyboard; an edit without reply_markup removes the keyboard."""
     markup = check_reply_markup(ctx.params.get("reply_markup"))
     edited = copy.deepcopy(message)
@@ -87,9 +88,10 @@ async def edit_message_text(ctx: Ctx) -> dict[str, Any] | bool:
 async def edit_message_caption(ctx: Ctx) -> dict[str, Any] | bool:
     """Change the caption (and keyboard) of a bot media message."""
     message = _editable(ctx)
-    caption, entities = format_text(ctx.params.get("caption"), ctx.params.get("parse_mode"),
-                                    ctx.params.get("caption_entities"))
-    if len(caption) > MAX_CAPTION:
+    caption, entities = format_text(
+        ctx.params.get("caption"), ctx.params.get("parse_mode"), ctx.params.get("caption_entities")
+    )
+    if utf16_len(caption) > MAX_CAPTION:
         raise bad_request("message caption is too long")
     if message is None:
         return True
@@ -180,10 +182,17 @@ async def get_my_commands(ctx: Ctx) -> list[dict[str, Any]]:
 async def get_chat(ctx: Ctx) -> dict[str, Any]:
     """Full information about a declared chat (the fields ChatFullInfo requires)."""
     chat = ctx.world.chat(require(ctx.params, "chat_id"))
-    gifts = {k: True for k in ("unlimited_gifts", "limited_gifts", "unique_gifts",
-                               "premium_subscription", "gifts_from_channels")}
-    return {**chat, "accent_color_id": 0, "max_reaction_count": 11,
-            "accepted_gift_types": gifts}
+    gifts = {
+        k: True
+        for k in (
+            "unlimited_gifts",
+            "limited_gifts",
+            "unique_gifts",
+            "premium_subscription",
+            "gifts_from_channels",
+        )
+    }
+    return {**chat, "accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": gifts}
 
 
 @api_method("getChatMember")

@@ -31,12 +31,41 @@ DEFAULT_DESCRIPTIONS = {
 # or "[1]" into a number or list, which the real server never does.
 STRING_PARAMS = frozenset(
     {
-        "text", "caption", "parse_mode", "callback_query_id", "inline_message_id", "url",
-        "secret_token", "action", "language_code", "title", "description", "short_description",
-        "phone_number", "first_name", "last_name", "emoji", "file_id", "ip_address",
-        "business_connection_id", "message_effect_id", "address", "vcard", "name",
-        "photo", "document", "voice", "video", "audio", "sticker", "animation", "thumbnail",
-        "media_group_id", "query", "switch_pm_text", "quote",
+        "text",
+        "caption",
+        "parse_mode",
+        "callback_query_id",
+        "inline_message_id",
+        "url",
+        "secret_token",
+        "action",
+        "language_code",
+        "title",
+        "description",
+        "short_description",
+        "phone_number",
+        "first_name",
+        "last_name",
+        "emoji",
+        "file_id",
+        "ip_address",
+        "business_connection_id",
+        "message_effect_id",
+        "address",
+        "vcard",
+        "name",
+        "photo",
+        "document",
+        "voice",
+        "video",
+        "audio",
+        "sticker",
+        "animation",
+        "thumbnail",
+        "media_group_id",
+        "query",
+        "switch_pm_text",
+        "quote",
     }
 )
 
@@ -53,7 +82,11 @@ class ApiError(Exception):
 
     def envelope(self) -> dict[str, Any]:
         """The JSON body Telegram sends for this error."""
-        body: dict[str, Any] = {"ok": False, "error_code": self.code, "description": self.description}
+        body: dict[str, Any] = {
+            "ok": False,
+            "error_code": self.code,
+            "description": self.description,
+        }
         if self.retry_after is not None:
             body["parameters"] = {"retry_after": self.retry_after}
         return body

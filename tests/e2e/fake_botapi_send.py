@@ -13,9 +13,19 @@ from tests.e2e.fake_botapi_protocol import Ctx, api_method, bad_request, require
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 CHAT_ACTIONS = frozenset(
-    {"typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-     "upload_document", "choose_sticker", "find_location", "record_video_note",
-     "upload_video_note"}
+    {
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    }
 )
 # Methods subject to flood limits, with how many messages each call produces.
 SEND_METHODS = frozenset(
@@ -26,8 +36,9 @@ _media_group_ids = itertools.count(13_800_000_000_000_001)
 
 def text_and_entities(params: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     """The message text after parsing, checked against Telegram's limits."""
-    text, entities = format_text(params.get("text"), params.get("parse_mode"),
-                                 params.get("entities"))
+    text, entities = format_text(
+        params.get("text"), params.get("parse_mode"), params.get("entities")
+    )
     if not text:
         raise bad_request("message text is empty")
     if utf16_len(text) > MAX_TEXT:
@@ -39,8 +50,9 @@ def caption_fields(params: dict[str, Any]) -> dict[str, Any]:
     """Caption and caption_entities for a media message, checked against the caption limit."""
     if params.get("caption") in (None, ""):
         return {}
-    caption, entities = format_text(params["caption"], params.get("parse_mode"),
-                                    params.get("caption_entities"))
+    caption, entities = format_text(
+        params["caption"], params.get("parse_mode"), params.get("caption_entities")
+    )
     if utf16_len(caption) > MAX_CAPTION:
         raise bad_request("message caption is too long")
     fields: dict[str, Any] = {"caption": caption} if caption else {}
@@ -59,7 +71,8 @@ def reply_target(ctx: Ctx, chat: dict[str, Any]) -> dict[str, Any] | None:
     found = ctx.world.message(reply.get("chat_id", chat["id"]), int(message_id))
     if found is None:
         allow = reply.get("allow_sending_without_reply") or params.get(
-            "allow_sending_without_reply")
+            "allow_sending_without_reply"
+        )
         if allow:
             return None
         raise bad_request("message to be replied not found")
@@ -68,8 +81,13 @@ def reply_target(ctx: Ctx, chat: dict[str, Any]) -> dict[str, Any] | None:
     return nested
 
 
-def deliver(ctx: Ctx, chat: dict[str, Any], content: dict[str, Any],
-            reply: dict[str, Any] | None, markup: dict[str, Any] | None) -> dict[str, Any]:
+def deliver(
+    ctx: Ctx,
+    chat: dict[str, Any],
+    content: dict[str, Any],
+    reply: dict[str, Any] | None,
+    markup: dict[str, Any] | None,
+) -> dict[str, Any]:
     """Store a validated bot message and count it; returns what Telegram answers."""
     world = ctx.world
     message: dict[str, Any] = {
@@ -124,8 +142,7 @@ async def send_document(ctx: Ctx) -> dict[str, Any]:
     """Send a general file."""
     chat, reply, markup = _prepare(ctx)
     caption = caption_fields(ctx.params)
-    document = input_media(ctx.world, ctx.params.get("document"), ctx.files, "document",
-                           "document")
+    document = input_media(ctx.world, ctx.params.get("document"), ctx.files, "document", "document")
     return deliver(ctx, chat, {"document": document, **caption}, reply, markup)
 
 
@@ -147,8 +164,10 @@ async def send_media_group(ctx: Ctx) -> list[dict[str, Any]]:
         obj = input_media(ctx.world, item.get("media"), ctx.files, kind, "media")
         prepared.append({kind: obj, **caption_fields(item)})
     group_id = str(next(_media_group_ids))
-    return [deliver(ctx, chat, {"media_group_id": group_id, **content}, reply, None)
-            for content in prepared]
+    return [
+        deliver(ctx, chat, {"media_group_id": group_id, **content}, reply, None)
+        for content in prepared
+    ]
 
 
 @api_method("sendLocation")

@@ -29,8 +29,11 @@ async def get_updates(ctx: Ctx) -> list[dict[str, Any]]:
     """Long polling: confirm by offset, hold until an update arrives or timeout passes."""
     api, world = ctx.api, ctx.world
     if world.webhook["url"]:
-        raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                            "use deleteWebhook to delete the webhook first")
+        raise ApiError(
+            409,
+            "Conflict: can't use getUpdates method while webhook is active; "
+            "use deleteWebhook to delete the webhook first",
+        )
     try:
         offset = int(ctx.params.get("offset") or 0)
         limit = min(max(int(ctx.params.get("limit") or 100), 1), 100)
@@ -77,9 +80,12 @@ async def set_webhook(ctx: Ctx) -> bool:
             raise bad_request("bad webhook: the fake Bot API only delivers to loopback hosts")
     if params.get("drop_pending_updates"):
         world.updates.clear()
-    world.webhook = {"url": url, "secret_token": secret,
-                     "max_connections": int(params.get("max_connections") or 40),
-                     "allowed_updates": params.get("allowed_updates")}
+    world.webhook = {
+        "url": url,
+        "secret_token": secret,
+        "max_connections": int(params.get("max_connections") or 40),
+        "allowed_updates": params.get("allowed_updates"),
+    }
     world.update_signal.fire()
     return True
 
@@ -98,8 +104,11 @@ async def delete_webhook(ctx: Ctx) -> bool:
 async def get_webhook_info(ctx: Ctx) -> dict[str, Any]:
     """The current webhook, pending count and last delivery error."""
     hook = ctx.world.webhook
-    info: dict[str, Any] = {"url": hook["url"], "has_custom_certificate": False,
-                            "pending_update_count": len(ctx.world.updates)}
+    info: dict[str, Any] = {
+        "url": hook["url"],
+        "has_custom_certificate": False,
+        "pending_update_count": len(ctx.world.updates),
+    }
     for key in ("max_connections", "allowed_updates", "last_error_date", "last_error_message"):
         if hook.get(key) is not None and hook["url"]:
             info[key] = hook[key]
@@ -109,8 +118,9 @@ async def get_webhook_info(ctx: Ctx) -> dict[str, Any]:
 class WebhookDeliverer:
     """Posts pending updates to the webhook in order, retrying a few times like Telegram."""
 
-    def __init__(self, api: Any, attempts: int = 4, retry_delay: float = 0.2,
-                 timeout: float = 10.0) -> None:
+    def __init__(
+        self, api: Any, attempts: int = 4, retry_delay: float = 0.2, timeout: float = 10.0
+    ) -> None:
         self.api = api
         self.attempts = attempts
         self.retry_delay = retry_delay
@@ -171,8 +181,10 @@ class WebhookDeliverer:
         assert self._session is not None
         try:
             async with self._session.post(
-                hook["url"], data=json.dumps(update, ensure_ascii=False).encode(),
-                headers=headers, timeout=aiohttp.ClientTimeout(total=self.timeout),
+                hook["url"],
+                data=json.dumps(update, ensure_ascii=False).encode(),
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
             ) as response:
                 if 200 <= response.status < 300:
                     return ""

@@ -99,8 +99,15 @@ class World:
             "username": BOT_USERNAME,
         }
 
-    def add_user(self, name: str, user_id: int | None, language_code: str | None,
-                 username: str | None, last_name: str | None, started: bool) -> dict[str, Any]:
+    def add_user(
+        self,
+        name: str,
+        user_id: int | None,
+        language_code: str | None,
+        username: str | None,
+        last_name: str | None,
+        started: bool,
+    ) -> dict[str, Any]:
         """Declare a person and their private chat with the bot."""
         uid = user_id if user_id is not None else next(self._user_ids)
         user: dict[str, Any] = {"id": uid, "is_bot": False, "first_name": name}
@@ -168,8 +175,12 @@ class World:
     def add_file(self, kind: str, content: bytes, suffix: str) -> StoredFile:
         """Register bytes under a fresh file_id and a path served by the file endpoint."""
         n = next(self._file_ids)
-        prefix = {"photos": "AgACAgUAAxkB", "documents": "BQACAgUAAxkB", "voice": "AwACAgUAAxkB",
-                  "stickers": "CAACAgUAAxkB"}.get(kind, "BAACAgUAAxkB")
+        prefix = {
+            "photos": "AgACAgUAAxkB",
+            "documents": "BQACAgUAAxkB",
+            "voice": "AwACAgUAAxkB",
+            "stickers": "CAACAgUAAxkB",
+        }.get(kind, "BAACAgUAAxkB")
         stored = StoredFile(
             file_id=f"{prefix}{n:08d}AAFakeBotApi",
             file_unique_id=f"AQAD{n:06d}",
