@@ -1,0 +1,59 @@
+"""A text prepared for matching: its character string and its weighted tokens.
+
+Both sides of a comparison go through :func:`prepare` — the resident's question
+and every knowledge-base phrasing, tag and answer — so they meet in one form:
+normalised, typos folded, segmented, synonyms applied, bot commands recognised.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from faq.normalise import MAX_CHARS, normalise
+from faq.segment import en_tokens, fold_typos, zh_tokens
+
+if TYPE_CHECKING:
+    from faq.kb import Entry
+
+# "/report", "/mycaptain": a bot command names one feature exactly.
+COMMAND = re.compile(r"/([a-z][a-z_]{1,31})")
+
+
+@dataclass(frozen=True)
+class Text:
+    """Matching form of a text: character string, and token → factor (1 whole, <1 part)."""
+
+    chars: str
+    tokens: dict[str, float]
+
+
+def prepare(text: str, lang: str, *, limit: int | None = MAX_CHARS) -> Text:
+    """Normalise ``text`` (its first ``limit`` characters) and extract its form in ``lang``."""
+    text = text[:limit]
+    # A command becomes one token ("/report") rather than the English word
+    # "report", so that "/report怎么用" points at the entry that explains it.
+    commands = {"/" + c: 1.0 for c in COMMAND.findall(text.lower())}
+    norm = normalise(COMMAND.sub(" ", text), limit=None)
+    if lang == "zh":
+        folded = fold_typos(norm)
+        return Text(folded.replace(" ", ""), dict(zh_tokens(folded)) | commands)
+    tokens = dict(en_tokens(norm))
+    return Text(" ".join(tokens), tokens | commands)
+
+
+def command_owners(entries: Iterable[Entry], lang: str) -> dict[str, Entry]:
+    """Each bot command → the entry whose answer mentions it earliest (the one explaining it).
+
+    "发送 /report …" opens the answer about reporting problems, while the
+    answers about captains or the bot's features mention /report in passing.
+    """
+    first: dict[str, tuple[int, Entry]] = {}
+    for entry in entries:
+        for m in COMMAND.finditer(entry.answer[lang].lower()):
+            cmd = "/" + m.group(1)
+            if cmd not in first or m.start() < first[cmd][0]:
+                first[cmd] = (m.start(), entry)
+    return {cmd: entry for cmd, (_, entry) in first.items()}
