@@ -58,6 +58,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> tuple[Ru
         default_language=settings.default_language,
         batch_size=settings.outbox_batch_size,
         max_attempts=settings.outbox_max_attempts,
+        tz=settings.tz,
     )
     return Runtime(settings=settings, db=db, clock=clock, sender=sender), engine
 

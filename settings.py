@@ -62,6 +62,17 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(default=8, ge=1, le=100)
     outbox_poll_seconds: float = Field(default=1.0, gt=0, le=60)
 
+    # Reports (JSON in the environment for the dict settings)
+    report_categories: dict[str, tuple[str, str]] = Field(default_factory=lambda: dict(DEFAULT_CATEGORIES))
+    report_ack_hours: dict[str, float] = Field(default_factory=lambda: {"default": 24.0, "safety": 2.0})
+    report_resolve_hours: dict[str, float] = Field(default_factory=lambda: {"default": 168.0})
+    report_confirm_days: float = Field(default=3.0, gt=0, le=60)
+    report_duplicate_days: int = Field(default=14, ge=0, le=365)
+    report_duplicate_score: float = Field(default=75.0, ge=0, le=100)
+    report_max_photos: int = Field(default=3, ge=0, le=10)
+    report_max_description: int = Field(default=1000, ge=50, le=3500)
+    community_radius_km: float = Field(default=3.0, gt=0, le=100)
+
     # Posters and charts need a font with Chinese glyphs.
     cjk_font_path: Path | None = None
 
@@ -104,6 +115,33 @@ class Settings(BaseSettings):
         elif not (url.startswith("sqlite+aiosqlite://") or url.startswith("postgresql+asyncpg://")):
             raise ValueError("DATABASE_URL must be an sqlite:// or postgresql:// URL")
         return self
+
+    @field_validator("report_ack_hours", "report_resolve_hours")
+    @classmethod
+    def _deadline_table(cls, value: dict[str, float]) -> dict[str, float]:
+        if "default" not in value:
+            raise ValueError('needs a "default" entry, e.g. {"default": 24, "safety": 2}')
+        if any(hours <= 0 for hours in value.values()):
+            raise ValueError("deadlines must be positive numbers of hours")
+        return value
+
+    @field_validator("report_categories")
+    @classmethod
+    def _categories(cls, value: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+        if not value:
+            raise ValueError("at least one category is needed")
+        for code in value:
+            if not re.fullmatch(r"[a-z][a-z0-9_]{0,23}", code):
+                raise ValueError(f"category code {code!r}: lower-case letters, digits and _")
+        return value
+
+    def ack_hours(self, category: str) -> float:
+        """Hours a captain has to acknowledge a report of ``category``."""
+        return self.report_ack_hours.get(category, self.report_ack_hours["default"])
+
+    def resolve_hours(self, category: str) -> float:
+        """Hours to resolve a report of ``category``."""
+        return self.report_resolve_hours.get(category, self.report_resolve_hours["default"])
 
     @property
     def tz(self) -> ZoneInfo:

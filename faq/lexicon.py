@@ -26,6 +26,9 @@ DOMAIN_TERMS: tuple[str, ...] = (
     "做什么", "什么意思",
 )
 
+# General words jieba splits wrongly in our questions ("一共建了" → 一/共建).
+SEGMENT_HINTS: tuple[str, ...] = ("一共", "总共", "多大", "多久", "几点", "多少钱", "是不是")
+
 # Common homophone / look-alike typos, folded in the *string* before
 # segmentation so that jieba then sees the right word. Only sequences that are
 # not themselves plausible words in a resident's question belong here.

@@ -27,17 +27,19 @@ from faq.lexicon import (
     EN_STOP,
     EN_SYNONYMS,
     INTENT_WORDS,
+    SEGMENT_HINTS,
     TYPOS,
     ZH_STOP,
     ZH_SYNONYMS,
 )
 
 PART_FACTOR = 0.35
-INTENT_SPECIFICITY = 0.8
+INTENT_SPECIFICITY = 0.6
 
 _lock = threading.Lock()
 _tokenizer: jieba.Tokenizer | None = None
-_rarity: dict[str, float] = {}  # word → -log(relative frequency) in jieba's corpus
+_background: dict[str, int] = {}  # corpus frequency of words whose frequency we raised
+_log_total = [0.0]  # log of jieba's corpus size, set with the tokenizer
 
 # Longest typo first, so that "邻里小租" is folded before a shorter key could
 # rewrite part of it.
@@ -55,11 +57,12 @@ def tokenizer() -> jieba.Tokenizer:
             logging.getLogger("jieba").setLevel(logging.WARNING)
             tk = jieba.Tokenizer()
             tk.initialize()
-            total = tk.total
-            for term in DOMAIN_TERMS:
+            _log_total[0] = math.log(tk.total)
+            for term in SEGMENT_HINTS:
+                _background[term] = tk.FREQ.get(term, 0)
+            for term in (*DOMAIN_TERMS, *SEGMENT_HINTS):
                 # A high frequency makes the term win over the generic split.
                 tk.add_word(term, freq=2_000_000)
-            _rarity["__total__"] = math.log(total)
             _tokenizer = tk
         return _tokenizer
 
@@ -68,20 +71,25 @@ def specificity(word: str) -> float:
     """How informative a word is in general Chinese, 0.1 (的, 在, 去) … 1 (补贴, 电梯).
 
     The knowledge base is too small for its own document frequencies to know
-    that 去 or 知道 say nothing; jieba's corpus frequencies do. Domain terms,
-    numbers and unknown words count as fully specific.
+    that 去 or 知道 say nothing; jieba's corpus frequencies do. Domain terms and
+    words jieba does not know count as fully specific.
     """
     tk = tokenizer()
     if word.isdigit():
-        # "3栋2单元" is an address, "5580" or "272" is a fact from the article.
+        # "3栋2单元" is an address; "5580" or "272" is a fact from the article.
         return 0.3 if len(word) <= 2 else 0.8
-    if word in _DOMAIN or not word[0] >= "\u3400":
-        return 1.0
     if word in INTENT_WORDS:
         return INTENT_SPECIFICITY
-    freq = tk.FREQ.get(word, 0)
-    rarity = _rarity["__total__"] - math.log(freq + 1)
+    if word in _DOMAIN or not _is_cjk(word[0]):
+        return 1.0
+    freq = _background.get(word, tk.FREQ.get(word, 0))
+    rarity = _log_total[0] - math.log(freq + 1)
     return min(1.0, max(0.1, (rarity - 7.0) / 5.0))
+
+
+def _is_cjk(ch: str) -> bool:
+    """True for a CJK ideograph."""
+    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
 
 
 def fold_typos(text: str) -> str:
@@ -99,10 +107,10 @@ def _expand(word: str) -> tuple[tuple[str, float], ...]:
         out.append((whole, 1.0))
         if len(whole) > 2:
             # Search mode lists the dictionary words inside a long word.
-            for part in tokenizer().cut_for_search(whole, HMM=False):
-                part = ZH_SYNONYMS.get(part, part)
-                if part != whole and len(part) > 1 and part not in ZH_STOP:
-                    out.append((part, PART_FACTOR))
+            for piece in tokenizer().cut_for_search(whole, HMM=False):
+                for part in ZH_SYNONYMS.get(piece, piece).split():
+                    if part != whole and len(part) > 1 and part not in ZH_STOP:
+                        out.append((part, PART_FACTOR))
     return tuple(out)
 
 

@@ -11,7 +11,24 @@ from telegram.ext import BaseHandler
 
 def all_handlers() -> list[tuple[int, BaseHandler]]:  # type: ignore[type-arg]
     """(group, handler) pairs in registration order."""
-    from handlers import fallback, profile, start
+    # Imported here: the feature modules import handlers.context, which imports this package.
+    from handlers import (
+        fallback,
+        profile,
+        report_actions,
+        report_admin,
+        report_lists,
+        report_new,
+        start,
+    )
 
-    ordered = [*start.handlers(), *profile.handlers(), *fallback.handlers()]
+    ordered = [
+        *start.handlers(),
+        *report_new.handlers(),
+        *report_actions.handlers(),
+        *profile.handlers(),
+        *report_lists.handlers(),
+        *report_admin.handlers(),
+        *fallback.handlers(),
+    ]
     return [(0, handler) for handler in ordered]

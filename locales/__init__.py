@@ -51,7 +51,8 @@ def translate(lang: str, key: str, /, **params: Any) -> str:
 
 
 class _Params(dict[str, Any]):
-    """Format parameters; ``{"t": id}`` values are translated, missing names stay visible."""
+    """Format parameters: ``{"t": id}`` values are translated, ``{"zh": …, "en": …}`` values
+    pick the language, missing names stay visible."""
 
     def __init__(self, params: Mapping[str, Any], lang: str) -> None:
         super().__init__(params)
@@ -61,6 +62,8 @@ class _Params(dict[str, Any]):
         value = super().__getitem__(key)
         if isinstance(value, dict) and "t" in value:
             return translate(self._lang, value["t"], **value.get("p", {}))
+        if isinstance(value, dict) and "zh" in value:  # a name given in both languages
+            return value.get(self._lang) or value["zh"]
         return value
 
     def __missing__(self, key: str) -> str:

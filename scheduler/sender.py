@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
@@ -28,6 +28,7 @@ from telegram.error import (
 from locales import translate
 from scheduler.clock import Clock
 from storage import outbox
+from storage.report_notices import reroute
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ async def deliver(bot: Bot, chat_id: int, payload: dict[str, Any], lang: str) ->
     text = render_text(payload.get("text", ""), lang)
     markup = render_markup(payload.get("buttons"), lang)
     photos: list[str] = payload.get("photos") or []
-    if len(photos) == 1 and len(text) <= 1024:
+    if len(photos) == 1 and len(text) <= 1024 and not payload.get("location"):
         await bot.send_photo(chat_id, photos[0], caption=text or None, reply_markup=markup)
         return
     if len(photos) > 1:
@@ -75,6 +76,9 @@ async def deliver(bot: Bot, chat_id: int, payload: dict[str, Any], lang: str) ->
         await bot.send_document(chat_id, doc["file_id"], caption=text or None, reply_markup=markup)
         return
     await bot.send_message(chat_id, text, reply_markup=markup, disable_web_page_preview=True)
+    if payload.get("location"):
+        latitude, longitude = payload["location"]
+        await bot.send_location(chat_id, latitude=latitude, longitude=longitude)
 
 
 class OutboxSender:
@@ -88,14 +92,14 @@ class OutboxSender:
         default_language: str,
         batch_size: int = 50,
         max_attempts: int = 8,
-        on_unreachable: Callable[[int | None, int], None] | None = None,
+        tz: ZoneInfo | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.default_language = default_language
         self.batch_size = batch_size
         self.max_attempts = max_attempts
-        self.on_unreachable = on_unreachable
+        self.tz = tz or ZoneInfo("UTC")
         self.wakeup = asyncio.Event()
         self.stats: dict[str, int] = {"sent": 0, "retried": 0, "failed": 0, "unreachable": 0}
 
@@ -190,10 +194,17 @@ class OutboxSender:
                 now=self.clock.now(),
                 error=error,
             )
+            if message.payload.get("reroute"):
+                # The captain blocked the bot: the group's new report goes to the stand-in.
+                await reroute(
+                    session=session,
+                    kind=message.kind,
+                    payload=message.payload,
+                    now=self.clock.now(),
+                    tz=self.tz,
+                )
         self.stats["unreachable"] += 1
         log.info("outbox %s: recipient %s unreachable (%s)", message.id, message.chat_id, error)
-        if self.on_unreachable:
-            self.on_unreachable(message.person_id, message.chat_id)
 
     async def _failed(self, message: outbox.Claimed, error: str) -> None:
         async with self.db.begin() as session:

@@ -80,13 +80,24 @@ class _Importer:
         row = await self.session.scalar(select(Community).where(Community.code == spec.code))
         if row is None:
             row = Community(
-                code=spec.code, name=spec.name, households=spec.households, street_id=street.id
+                code=spec.code,
+                name=spec.name,
+                households=spec.households,
+                latitude=spec.latitude,
+                longitude=spec.longitude,
+                street_id=street.id,
             )
             self._new(row, "communities")
             await self.session.flush()
         else:
             self._touch(
-                row, "communities", name=spec.name, households=spec.households, street_id=street.id
+                row,
+                "communities",
+                name=spec.name,
+                households=spec.households,
+                latitude=spec.latitude,
+                longitude=spec.longitude,
+                street_id=street.id,
             )
         admin_ids = set()
         for admin in spec.admins:
@@ -263,6 +274,8 @@ async def export_org(*, session: AsyncSession) -> OrgFile | None:
                     code=community.code,
                     name=community.name,
                     households=community.households,
+                    latitude=community.latitude,
+                    longitude=community.longitude,
                     admins=[a for a in (person(p) for p in admins) if a],
                     grids=grids,
                 )

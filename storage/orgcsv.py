@@ -23,6 +23,7 @@ from storage.orgfile import (
 
 CSV_COLUMNS = (
     "street_code", "street_name", "community_code", "community_name", "households",
+    "latitude", "longitude",
     "grid_code", "grid_name", "leader_name", "leader_phone",
     "group_code", "group_name", "buildings", "captain_name", "captain_phone",
     "backup_name", "backup_phone", "admin_name", "admin_phone",
@@ -84,6 +85,8 @@ class _CsvBuilder:
                 "code": c_code,
                 "name": row.get("community_name", ""),
                 "households": row.get("households") or None,
+                "latitude": row.get("latitude") or None,
+                "longitude": row.get("longitude") or None,
                 "admins": [],
                 "grids": {},
             },
@@ -201,6 +204,8 @@ def _csv_row(
         "community_code": community.code,
         "community_name": community.name,
         "households": community.households if community.households is not None else "",
+        "latitude": community.latitude if community.latitude is not None else "",
+        "longitude": community.longitude if community.longitude is not None else "",
         "grid_code": grid.code if grid else "",
         "grid_name": grid.name if grid else "",
     }

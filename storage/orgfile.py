@@ -88,6 +88,8 @@ class CommunitySpec(_Strict):
     code: str = Field(pattern=CODE_PATTERN)
     name: str = Field(min_length=1, max_length=128)
     households: int | None = Field(default=None, ge=0, le=1_000_000)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
     admins: list[PersonSpec] = Field(default_factory=list)
     grids: list[GridSpec] = Field(default_factory=list)
 

@@ -59,7 +59,9 @@ class Harness:
         self.clock = clock
         self.settings = settings
         self.stand_in = BotAPIStandIn(clock)
-        sender = OutboxSender(db=db, clock=clock, default_language=settings.default_language)
+        sender = OutboxSender(
+            db=db, clock=clock, default_language=settings.default_language, tz=settings.tz
+        )
         self.runtime = Runtime(settings=settings, db=db, clock=clock, sender=sender)
         self.app = build_application(
             self.runtime, request=self.stand_in, rate_limit=False, with_updater=False

@@ -12,10 +12,12 @@ from storage.models.org import (
     Street,
 )
 from storage.models.outbox import OutboxMessage
+from storage.models.reports import CaptainAway, Report, ReportEvent, ReportFollower, ReportPhoto
 
 __all__ = [
     "Base",
     "Building",
+    "CaptainAway",
     "Community",
     "CommunityAdmin",
     "Grid",
@@ -23,6 +25,10 @@ __all__ = [
     "NeighbourGroup",
     "OutboxMessage",
     "Person",
+    "Report",
+    "ReportEvent",
+    "ReportFollower",
+    "ReportPhoto",
     "Street",
     "UTCDateTime",
 ]

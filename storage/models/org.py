@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import Base, UTCDateTime
@@ -39,6 +39,9 @@ class Community(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(128))
     households: Mapped[int | None] = mapped_column(Integer)
+    # Centre of the community, to warn about report locations far away (optional).
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
 
     street: Mapped[Street] = relationship(back_populates="communities")
     grids: Mapped[list[Grid]] = relationship(back_populates="community", order_by="Grid.id")

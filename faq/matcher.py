@@ -1,0 +1,116 @@
+"""Answer a resident's question from the knowledge base: answer, suggest, or decline.
+
+The decision rule, on the 0–100 scores of ``faq.index``:
+
+* best score ≥ ``answer`` (``group_answer`` in a group chat) **and** best score
+  minus the best score of a *different* entry ≥ ``margin`` → ``'answer'``;
+* otherwise, in a private chat, best score ≥ ``suggest`` → ``'suggest'`` with up
+  to three distinct entries;
+* otherwise ``'none'`` (in a group chat a wrong answer disturbs everybody, so
+  there is no suggesting there, only a stricter answer threshold).
+
+Only city-wide entries and the asker's own community's entries are considered.
+English questions are matched against English phrasings, Chinese against
+Chinese. The same question always gives the same result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from faq.index import LangIndex
+from faq.kb import Entry, KnowledgeBase
+from faq.normalise import MAX_CHARS, guess_lang, normalise
+from faq.text import prepare
+
+Outcome = Literal["answer", "suggest", "none"]
+MAX_SUGGESTIONS = 3
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Score thresholds (0–100) of the decision rule."""
+
+    answer: float
+    margin: float
+    suggest: float
+    group_answer: float
+
+    def __post_init__(self) -> None:
+        for name in ("answer", "margin", "suggest", "group_answer"):
+            if not 0 <= getattr(self, name) <= 100:
+                raise ValueError(f"threshold {name} must be within 0–100")
+        if not self.suggest <= self.answer <= self.group_answer:
+            raise ValueError("thresholds must satisfy suggest ≤ answer ≤ group_answer")
+
+
+# Chosen on the development set only; see faq/THRESHOLDS.md for the measurements.
+DEFAULT_THRESHOLDS = Thresholds(answer=40.0, margin=4.0, suggest=20.0, group_answer=55.0)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """An entry proposed to the asker, with its score."""
+
+    entry: Entry
+    score: float
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """What to do with one question."""
+
+    outcome: Outcome
+    entry: Entry | None  # the answer, when outcome == 'answer'
+    score: float  # best score (0 when nothing matched at all)
+    suggestions: tuple[Suggestion, ...]  # best first; empty when outcome == 'none'
+    lang: str  # language of the question as matched: 'zh' or 'en'
+
+
+class Matcher:
+    """Matches questions against one knowledge base (immutable after construction)."""
+
+    def __init__(self, kb: KnowledgeBase, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> None:
+        self.kb = kb
+        self.thresholds = thresholds
+        self._indexes = {lang: LangIndex(kb.entries, lang) for lang in ("zh", "en")}
+
+    def ranked(
+        self, question: str, *, lang: str | None = None, community: str | None = None
+    ) -> tuple[str, list[Suggestion]]:
+        """The language matched and every candidate entry, best first (ties in file order)."""
+        question = question[:MAX_CHARS]
+        norm = normalise(question)
+        # The script of the question decides; ``lang`` (the asker's language)
+        # only matters when the text has neither Chinese nor Latin letters.
+        matched_lang = guess_lang(norm) or (lang if lang in self._indexes else "zh")
+        if len(norm.replace(" ", "")) <= 1:
+            return matched_lang, []  # one character cannot carry a question
+        index = self._indexes[matched_lang]
+        scores = index.scores(prepare(question, matched_lang), community)
+        order = sorted(scores, key=lambda e: (-scores[e], e))
+        return matched_lang, [Suggestion(index.entries[e], round(scores[e], 2)) for e in order]
+
+    def match(
+        self,
+        question: str,
+        *,
+        lang: str | None = None,
+        community: str | None = None,
+        in_group: bool = False,
+    ) -> MatchResult:
+        """Decide how to respond to ``question`` from a resident of ``community``."""
+        t = self.thresholds
+        matched_lang, ranked = self.ranked(question, lang=lang, community=community)
+        if not ranked:
+            return MatchResult("none", None, 0.0, (), matched_lang)
+        best = ranked[0]
+        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+        needed = t.group_answer if in_group else t.answer
+        if best.score >= needed and best.score - runner_up >= t.margin:
+            return MatchResult("answer", best.entry, best.score, (best,), matched_lang)
+        if not in_group and best.score >= t.suggest:
+            shown = tuple(s for s in ranked[:MAX_SUGGESTIONS] if s.score >= t.suggest)
+            return MatchResult("suggest", None, best.score, shown, matched_lang)
+        return MatchResult("none", None, best.score, (), matched_lang)

@@ -1,0 +1,469 @@
+"""Filing a report: the guided /report form (category, description, photos, location,
+summary, confirm), the one-shot ``/report TEXT``, and the "same as #N? +1" offer.
+
+The draft lives in ``user_data`` until it is submitted; the report is committed before the
+resident is told its number.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+from telegram import Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from faq.similar import guess_category, similarity
+from handlers.context import WulinContext
+from handlers.report_common import category_name, excerpt, render_outcome, report_config
+from handlers.ui import keyboard, parse_callback, refuse_callback, reply
+from storage import report_flow, report_queries
+from storage import reports as svc
+from storage.report_notices import Notices
+
+CATEGORY, DESCRIPTION, PHOTOS, LOCATION, CONFIRM, DUPLICATE = range(10, 16)
+DRAFT = "report_draft"
+PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+
+
+def _draft(context: WulinContext) -> svc.Draft | None:
+    return context.user_data.get(DRAFT)
+
+
+async def report_start(update: Update, context: WulinContext) -> int:
+    """/report [TEXT]: start the form, or file TEXT at once with a guessed category."""
+    actor = context.actor
+    if actor is None or actor.group_id is None:
+        await reply(update, context.t("rep.need_group"))
+        return ConversationHandler.END
+    text = " ".join(context.args or []).strip()
+    async with context.db.begin() as session:
+        info = await report_queries.filing_info(session=session, person_id=actor.person_id)
+    draft = svc.Draft(
+        building_id=info.home_building_id if info else None, unit=info.unit if info else None
+    )
+    context.user_data[DRAFT] = draft
+    if text:
+        codes = tuple(context.settings.report_categories)
+        draft.category = guess_category(text, codes)
+        draft.description = await _set_description(update, context, text)
+        return await _submit(update, context, guessed=True)
+    await _ask_category(update, context)
+    return CATEGORY
+
+
+async def _ask_category(update: Update, context: WulinContext) -> None:
+    buttons = [
+        (category_name(context, code), f"rn:c:{code}")
+        for code in context.settings.report_categories
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([(context.t("rep.btn.cancel"), "rn:x")])
+    await reply(update, context.t("rep.ask_category"), reply_markup=keyboard(rows))
+
+
+async def choose_category(update: Update, context: WulinContext) -> int:
+    """Button ``rn:c:<code>``."""
+    query = update.callback_query
+    match = parse_callback(query.data if query else None, "rn", r"c:([a-z0-9_]{1,24})")
+    draft = _draft(context)
+    if (
+        query is None
+        or match is None
+        or draft is None
+        or match[1] not in context.settings.report_categories
+    ):
+        await refuse_callback(update, context, "rep.flow_expired")
+        return ConversationHandler.END
+    await query.answer()
+    draft.category = match[1]
+    name = category_name(context, draft.category)
+    if draft.description:
+        await query.edit_message_reply_markup(None)
+        return await _show_summary(update, context)
+    await query.edit_message_text(context.t("rep.ask_description", category=name))
+    return DESCRIPTION
+
+
+async def _set_description(update: Update, context: WulinContext, text: str) -> str:
+    limit = context.settings.report_max_description
+    cleaned = "".join(ch for ch in text if ch.isprintable() or ch == "\n").strip()
+    if len(cleaned) > limit:
+        await reply(update, context.t("rep.description_trimmed", limit=limit))
+        cleaned = cleaned[:limit]
+    return cleaned
+
+
+async def receive_description(update: Update, context: WulinContext) -> int:
+    """Text (or a photo with a caption) describing the problem."""
+    message, draft = update.effective_message, _draft(context)
+    if message is None or draft is None:
+        return ConversationHandler.END
+    text = message.text or message.caption or ""
+    if message.photo:
+        _add_photo(context, draft, message.photo[-1].file_id)
+    if not text.strip():
+        await reply(update, context.t("rep.description_empty"))
+        return DESCRIPTION
+    draft.description = await _set_description(update, context, text)
+    if draft.category is not None and context.user_data.get("report_editing"):
+        context.user_data.pop("report_editing", None)
+        return await _show_summary(update, context)
+    return await _ask_photos(update, context)
+
+
+def _add_photo(context: WulinContext, draft: svc.Draft, file_id: str) -> bool:
+    if len(draft.photos) >= context.settings.report_max_photos:
+        return False
+    draft.photos.append(file_id)
+    return True
+
+
+async def _ask_photos(update: Update, context: WulinContext) -> int:
+    limit = context.settings.report_max_photos
+    if limit == 0:
+        return await _ask_location(update, context)
+    markup = keyboard(
+        [[(context.t("rep.btn.photos_done"), "rn:pd"), (context.t("rep.btn.skip_photos"), "rn:pd")]]
+    )
+    await reply(update, context.t("rep.ask_photos", max=limit), reply_markup=markup)
+    return PHOTOS
+
+
+async def receive_photo(update: Update, context: WulinContext) -> int:
+    """A photo while collecting photos (at most the configured number)."""
+    message, draft = update.effective_message, _draft(context)
+    if message is None or draft is None or not message.photo:
+        return ConversationHandler.END
+    limit = context.settings.report_max_photos
+    if not _add_photo(context, draft, message.photo[-1].file_id):
+        await reply(update, context.t("rep.too_many_photos", max=limit))
+        return PHOTOS
+    if message.caption and draft.description and message.caption not in draft.description:
+        draft.description = (draft.description + "\n" + message.caption)[
+            : context.settings.report_max_description
+        ]
+    await reply(update, context.t("rep.photo_added", count=len(draft.photos), max=limit))
+    return PHOTOS
+
+
+async def photos_done(update: Update, context: WulinContext) -> int:
+    """Button ``rn:pd``: on to the location."""
+    query = update.callback_query
+    if query is None or _draft(context) is None:
+        await refuse_callback(update, context, "rep.flow_expired")
+        return ConversationHandler.END
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    return await _ask_location(update, context)
+
+
+async def _ask_location(update: Update, context: WulinContext) -> int:
+    actor, draft = context.actor, _draft(context)
+    assert actor is not None and draft is not None
+    async with context.db.begin() as session:
+        info = await report_queries.filing_info(session=session, person_id=actor.person_id)
+    rows = []
+    if info and info.home_building:
+        home = " ".join(p for p in (info.home_building, info.unit) if p)
+        rows.append([(context.t("rep.btn.use_home", home=home), "rn:lh")])
+    rows.append(
+        [
+            (context.t("rep.btn.other_building"), "rn:lb"),
+            (context.t("rep.btn.no_location"), "rn:ln"),
+        ]
+    )
+    await reply(update, context.t("rep.ask_location"), reply_markup=keyboard(rows))
+    return LOCATION
+
+
+async def location_button(update: Update, context: WulinContext) -> int:
+    """Buttons: home building, another building (then ``rn:b:<id>``), or no location."""
+    query, draft, actor = update.callback_query, _draft(context), context.actor
+    match = parse_callback(query.data if query else None, "rn", r"lh|lb|ln|b:(\d{1,10})")
+    if query is None or match is None or draft is None or actor is None:
+        await refuse_callback(update, context, "rep.flow_expired")
+        return ConversationHandler.END
+    async with context.db.begin() as session:
+        info = await report_queries.filing_info(session=session, person_id=actor.person_id)
+    await query.answer()
+    choice = match[0]
+    if choice == "lb" and info is not None:
+        buttons = [(name, f"rn:b:{i}") for i, name in info.buildings]
+        await query.edit_message_text(
+            context.t("rep.choose_building"),
+            reply_markup=keyboard([buttons[i : i + 3] for i in range(0, len(buttons), 3)]),
+        )
+        return LOCATION
+    if choice == "lh" and info is not None:
+        draft.building_id, draft.unit = info.home_building_id, info.unit
+    elif choice == "ln":
+        draft.building_id, draft.unit = None, None
+    elif match[1] is not None and info is not None:
+        building_id = int(match[1])
+        if building_id not in {i for i, _ in info.buildings}:
+            await refuse_callback(update, context)
+            return LOCATION
+        draft.building_id = building_id
+        draft.unit = None if building_id != info.home_building_id else info.unit
+    await query.edit_message_reply_markup(None)
+    return await _show_summary(update, context)
+
+
+async def receive_location(update: Update, context: WulinContext) -> int:
+    """A Telegram location; far from the community it is kept with a warning."""
+    message, draft, actor = update.effective_message, _draft(context), context.actor
+    if message is None or message.location is None or draft is None or actor is None:
+        return ConversationHandler.END
+    draft.latitude, draft.longitude = message.location.latitude, message.location.longitude
+    async with context.db.begin() as session:
+        info = await report_queries.filing_info(session=session, person_id=actor.person_id)
+    if info and info.centre:
+        km = _distance_km(info.centre, (draft.latitude, draft.longitude))
+        if km > context.settings.community_radius_km:
+            await reply(update, context.t("rep.far_location", km=f"{km:.1f}"))
+    return await _show_summary(update, context)
+
+
+def _distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance (haversine)."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 6371.0 * 2 * math.asin(math.sqrt(min(1.0, h)))
+
+
+async def _show_summary(update: Update, context: WulinContext) -> int:
+    draft = _draft(context)
+    assert draft is not None and draft.category is not None
+    where = await _where(context, draft)
+    text = context.t(
+        "rep.summary",
+        category=category_name(context, draft.category),
+        where=where,
+        photos=len(draft.photos),
+        description=draft.description or "",
+    )
+    t = context.t
+    markup = keyboard(
+        [
+            [(t("rep.btn.submit"), "rn:ok")],
+            [(t("rep.btn.edit_category"), "rn:ec"), (t("rep.btn.edit_description"), "rn:ed")],
+            [(t("rep.btn.cancel"), "rn:x")],
+        ]
+    )
+    await reply(update, text, reply_markup=markup)
+    return CONFIRM
+
+
+async def _where(context: WulinContext, draft: svc.Draft) -> str:
+    parts: list[str] = []
+    if draft.building_id is not None and context.actor is not None:
+        async with context.db.begin() as session:
+            info = await report_queries.filing_info(
+                session=session, person_id=context.actor.person_id
+            )
+        names = dict(info.buildings) if info else {}
+        parts.append(names.get(draft.building_id, "?"))
+        if draft.unit:
+            parts.append(draft.unit)
+    if draft.latitude is not None and draft.longitude is not None:
+        parts.append(f"📍{draft.latitude:.5f},{draft.longitude:.5f}")
+    return " ".join(parts) or context.t("common.none")
+
+
+async def confirm_button(update: Update, context: WulinContext) -> int:
+    """Summary buttons: submit, change category or description, cancel."""
+    query, draft = update.callback_query, _draft(context)
+    match = parse_callback(query.data if query else None, "rn", r"ok|ec|ed")
+    if query is None or match is None or draft is None:
+        await refuse_callback(update, context, "rep.flow_expired")
+        return ConversationHandler.END
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    if match[0] == "ec":
+        await _ask_category(update, context)
+        return CATEGORY
+    if match[0] == "ed":
+        context.user_data["report_editing"] = True
+        await reply(
+            update,
+            context.t("rep.ask_description", category=category_name(context, draft.category or "")),
+        )
+        return DESCRIPTION
+    return await _submit(update, context, guessed=False)
+
+
+async def _submit(update: Update, context: WulinContext, *, guessed: bool) -> int:
+    draft, actor = _draft(context), context.actor
+    assert draft is not None and actor is not None and actor.group_id is not None
+    config = report_config(context)
+    now = context.clock.now()
+    async with context.db.begin() as session:
+        candidates = await report_queries.open_in_category(
+            session=session,
+            group_id=actor.group_id,
+            category=draft.category or "",
+            since=now - timedelta(days=config.duplicate_days),
+        )
+    best = _best_duplicate(draft, candidates, config.duplicate_score)
+    if best is not None and not context.user_data.get("report_force_new"):
+        markup = keyboard(
+            [
+                [(context.t("rep.btn.follow"), f"rn:f:{best.id}")],
+                [(context.t("rep.btn.file_new"), "rn:n")],
+            ]
+        )
+        await reply(
+            update,
+            context.t(
+                "rep.similar",
+                id=best.id,
+                where=best.building or "-",
+                excerpt=excerpt(best.description, 60),
+                supporters=best.supporters,
+            ),
+            reply_markup=markup,
+        )
+        context.user_data["report_guessed"] = guessed
+        return DUPLICATE
+    async with context.db.begin() as session:
+        report = await svc.create_report(
+            session=session,
+            reporter_id=actor.person_id,
+            group_id=actor.group_id,
+            draft=draft,
+            deadlines=config.deadlines(draft.category or ""),
+            now=now,
+        )
+        await Notices(
+            session=session, categories=config.categories, tz=config.tz, now=now
+        ).new_report(report)
+    _clear(context)
+    context.wake_outbox()
+    await reply(update, context.t("rep.filed", id=report.id))
+    if guessed:
+        buttons = [
+            (category_name(context, c), f"rep:cat:{report.id}:{c}")
+            for c in context.settings.report_categories
+            if c != report.category
+        ]
+        rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+        await reply(
+            update,
+            context.t("rep.guessed", category=category_name(context, report.category)),
+            reply_markup=keyboard(rows),
+        )
+    return ConversationHandler.END
+
+
+def _best_duplicate(draft: svc.Draft, candidates: list[report_queries.Similar], threshold: float):  # type: ignore[no-untyped-def]
+    best, best_score = None, threshold
+    for candidate in candidates:
+        if (
+            draft.building_id
+            and candidate.building_id
+            and draft.building_id != candidate.building_id
+        ):
+            continue  # the same words about another building are another problem
+        score = similarity(draft.description or "", candidate.description)
+        if score >= best_score:
+            best, best_score = candidate, score
+    return best
+
+
+async def duplicate_button(update: Update, context: WulinContext) -> int:
+    """``rn:f:<id>``: +1 the existing report; ``rn:n``: file a new one anyway."""
+    query, actor = update.callback_query, context.actor
+    match = parse_callback(query.data if query else None, "rn", r"f:(\d{1,10})|n")
+    if query is None or match is None or _draft(context) is None or actor is None:
+        await refuse_callback(update, context, "rep.flow_expired")
+        return ConversationHandler.END
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    if match[1] is None:
+        context.user_data["report_force_new"] = True
+        return await _submit(update, context, guessed=bool(context.user_data.get("report_guessed")))
+    async with context.db.begin() as session:
+        result = await report_flow.perform(
+            session=session,
+            actor=actor,
+            report_id=int(match[1]),
+            action="follow",
+            now=context.clock.now(),
+            config=report_config(context),
+        )
+    _clear(context)
+    await reply(update, render_outcome(context, "follow", result))
+    return ConversationHandler.END
+
+
+def _clear(context: WulinContext) -> None:
+    for key in (DRAFT, "report_force_new", "report_guessed", "report_editing"):
+        context.user_data.pop(key, None)
+
+
+async def report_cancel(update: Update, context: WulinContext) -> int:
+    """/cancel or the cancel button: drop the draft."""
+    _clear(context)
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+        await update.callback_query.edit_message_reply_markup(None)
+    await reply(update, context.t("rep.cancelled"))
+    return ConversationHandler.END
+
+
+async def wrong_input(update: Update, context: WulinContext) -> None:
+    """Stickers, voice, files… inside the form: say what is expected (state unchanged)."""
+    await reply(update, context.t("rep.unsupported_in_flow"))
+
+
+def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    """The /report conversation (private chats)."""
+    text = filters.TEXT & ~filters.COMMAND & PRIVATE
+    # Checked after each state's own handlers: anything else gets "I need…", state unchanged.
+    wrong = MessageHandler(PRIVATE & ~filters.COMMAND, wrong_input)
+    cancel = CallbackQueryHandler(report_cancel, pattern=r"^rn:x$")
+    conversation = ConversationHandler(
+        entry_points=[CommandHandler("report", report_start, filters=PRIVATE)],
+        states={
+            CATEGORY: [CallbackQueryHandler(choose_category, pattern=r"^rn:c:"), cancel, wrong],
+            DESCRIPTION: [
+                MessageHandler((text | filters.PHOTO) & PRIVATE, receive_description),
+                wrong,
+            ],
+            PHOTOS: [
+                MessageHandler(filters.PHOTO & PRIVATE, receive_photo),
+                CallbackQueryHandler(photos_done, pattern=r"^rn:pd$"),
+                wrong,
+            ],
+            LOCATION: [
+                MessageHandler(filters.LOCATION & PRIVATE, receive_location),
+                CallbackQueryHandler(location_button, pattern=r"^rn:(lh|lb|ln|b:\d+)$"),
+                wrong,
+            ],
+            CONFIRM: [
+                CallbackQueryHandler(confirm_button, pattern=r"^rn:(ok|ec|ed)$"),
+                cancel,
+                wrong,
+            ],
+            DUPLICATE: [CallbackQueryHandler(duplicate_button, pattern=r"^rn:(f:\d+|n)$"), wrong],
+        },
+        fallbacks=[
+            CommandHandler("cancel", report_cancel, filters=PRIVATE),
+            cancel,
+            CommandHandler("report", report_start, filters=PRIVATE),
+        ],
+        name="report",
+        allow_reentry=True,
+    )
+    return [conversation]
