@@ -34,19 +34,21 @@ from faq.kb import Entry
 from faq.segment import PART_FACTOR, specificity
 from faq.text import Text, command_owners, prepare
 
-# Weights of the similarity features (relative).
-W_DICE, W_CHARS, W_COVERAGE = 0.5, 0.3, 1.2
-# The score is multiplied by (coverage / COVER_FULL) ** COVER_POWER, capped at 1.
-COVER_FULL, COVER_POWER = 1.0, 1.0
+# Phrasing similarity S = (W_DICE·dice + W_CHARS·chars) / (W_DICE + W_CHARS).
+W_DICE, W_CHARS = 0.5, 0.6
+# score = 100 · evidence · coverage · S ** SIM_POWER: coverage decides how sure we
+# are; phrasing similarity mostly ranks entries that explain the same words.
+SIM_POWER = 0.2
 # Weight matched in phrasings and tags needed for full evidence (≈ one rare word).
 EVIDENCE = 3.0
 # How much a question word counts as explained when the entry has it in another
 # phrasing or a tag (VOCAB), or only in its answer (ANSWER), rather than in the
 # best document; credit when one side has a whole word and the other has it only
 # as a part (联席会 / 党群联席会).
-ANSWER, VOCAB, PART_MATCH = 0.5, 0.8, 0.7
-# Weight of a word no city-wide entry uses, relative to the rarest known word.
-UNSEEN = 1.0
+ANSWER, VOCAB, PART_MATCH = 0.5, 0.5, 0.7
+# Weight of a word that no city-wide entry uses, relative to the rarest known
+# word: a question about something we never mention is probably not ours.
+UNSEEN = 2.0
 
 
 @dataclass
@@ -168,7 +170,7 @@ class LangIndex:
         for k, d in enumerate(docs):
             dice = 2 * overlap[d] / (total + self.doc_weight[d])
             ch = float(chars[k]) / 100
-            sim = W_DICE * dice + W_CHARS * ch
+            sim = W_DICE * dice + W_CHARS * ch  # picks the entry's best document
             e = self.doc_entry[d]
             if e not in best or sim > best[e][0]:
                 best[e] = (sim, dice, ch, d)
@@ -191,11 +193,8 @@ class LangIndex:
 def combine(dice: float, chars: float, strong: float, covered: float, total: float) -> float:
     """Combine the features of one entry into a 0–100 score."""
     evidence = min(1.0, strong / EVIDENCE)
-    coverage = covered / total
-    sim = (W_DICE * dice + W_CHARS * chars + W_COVERAGE * coverage) / (
-        W_DICE + W_CHARS + W_COVERAGE
-    )
-    return 100 * evidence * sim * min(1.0, coverage / COVER_FULL) ** COVER_POWER
+    similarity = (W_DICE * dice + W_CHARS * chars) / (W_DICE + W_CHARS)
+    return 100 * evidence * (covered / total) * similarity**SIM_POWER
 
 
 def _credit(a: float, b: float) -> float:

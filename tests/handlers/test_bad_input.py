@@ -86,10 +86,12 @@ async def test_forged_callback_data_is_refused(bot: Harness, people: dict) -> No
         "join:move:1",
         "lang:xx",
         "x" * 64,
-        "rep:ack:1",
+        "rep:zz:1",
     ):
         reply = await bot.press_data(resident, message, data)
         assert reply.alerts, data
+    reply = await bot.press_data(resident, message, "rep:ack:999")
+    assert reply.only().text == "找不到报告 #999，或你无权查看。"
     async with bot.db.begin() as session:
         person = await session.scalar(select(Person).where(Person.telegram_id == resident.id))
     assert person is not None and person.left_at is None and person.forgotten_at is None

@@ -1,0 +1,100 @@
+"""Validation of a knowledge base for ``python bot.py faq check``.
+
+Reports everything :func:`faq.kb.load_kb` would refuse (missing fields,
+duplicate ids, bad files) and the softer problems that make answers worse:
+
+* fewer than ``MIN_ZH_PHRASINGS`` alternative Chinese phrasings;
+* a topic code without a label;
+* a community file whose ids do not start with ``<community>_``;
+* phrasings that collide between entries: identical after normalisation, or
+  such that the real matcher, asked the phrasing as a question, answers it with
+  another entry or cannot tell the two apart (margin below the threshold).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from faq.kb import TOPIC_LABELS, Entry, KBProblem, KnowledgeBase, read_kb
+from faq.matcher import DEFAULT_THRESHOLDS, Matcher, Thresholds
+from faq.text import prepare
+
+MIN_ZH_PHRASINGS = 4
+
+
+def check_kb(directory: Path, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> list[KBProblem]:
+    """Every problem found in the knowledge base at ``directory``, fatal ones first."""
+    entries, problems = read_kb(Path(directory))
+    problems = [p for p in problems if p.fatal] + [p for p in problems if not p.fatal]
+    for entry in entries:
+        problems += _entry_problems(entry)
+    kb = KnowledgeBase(tuple(entries))
+    problems += _identical_phrasings(kb)
+    problems += _matcher_collisions(kb, thresholds)
+    return problems
+
+
+def _entry_problems(entry: Entry) -> list[KBProblem]:
+    """Problems of one entry on its own."""
+    found = []
+    if len(entry.phrasings["zh"]) < MIN_ZH_PHRASINGS:
+        msg = f"only {len(entry.phrasings['zh'])} zh phrasings (at least {MIN_ZH_PHRASINGS})"
+        found.append(KBProblem(entry.file, entry.id, msg))
+    if entry.topic not in TOPIC_LABELS:
+        found.append(KBProblem(entry.file, entry.id, f"unknown topic '{entry.topic}'"))
+    if entry.community and not entry.id.startswith(entry.community + "_"):
+        msg = f"id must start with '{entry.community}_' in a community file"
+        found.append(KBProblem(entry.file, entry.id, msg))
+    return found
+
+
+def _competes(a: Entry, b: Entry) -> bool:
+    """True when a resident could be offered both entries (city-wide or same community)."""
+    return a.community is None or b.community is None or a.community == b.community
+
+
+def _texts(entry: Entry, lang: str) -> list[str]:
+    """The canonical question and the phrasings of an entry in one language."""
+    return [entry.question[lang], *entry.phrasings.get(lang, ())]
+
+
+def _identical_phrasings(kb: KnowledgeBase) -> list[KBProblem]:
+    """Phrasings of two competing entries that are the same text after normalisation."""
+    found = []
+    for lang in ("zh", "en"):
+        seen: dict[str, list[Entry]] = {}
+        for entry in kb.entries:
+            for text in _texts(entry, lang):
+                key = prepare(text, lang).chars
+                if not key:
+                    continue
+                for other in seen.get(key, []):
+                    if other.id != entry.id and _competes(other, entry):
+                        msg = f"phrasing {text!r} is identical to one of entry '{other.id}'"
+                        found.append(KBProblem(entry.file, entry.id, msg))
+                seen.setdefault(key, []).append(entry)
+    return found
+
+
+def _matcher_collisions(kb: KnowledgeBase, thresholds: Thresholds) -> list[KBProblem]:
+    """Phrasings that the matcher answers with another entry, or cannot tell apart."""
+    matcher = Matcher(kb, thresholds)
+    found = []
+    for entry in kb.entries:
+        for lang in ("zh", "en"):
+            for text in entry.phrasings.get(lang, ()):
+                _, ranked = matcher.ranked(text, lang=lang, community=entry.community)
+                if not ranked:
+                    continue
+                best = ranked[0]
+                if best.entry.id != entry.id:
+                    msg = f"phrasing {text!r} is matched to entry '{best.entry.id}' instead"
+                    found.append(KBProblem(entry.file, entry.id, msg))
+                elif len(ranked) > 1 and best.score - ranked[1].score < thresholds.margin:
+                    other = ranked[1]
+                    msg = (
+                        f"phrasing {text!r} is too close to entry '{other.entry.id}' "
+                        f"({best.score:.1f} vs {other.score:.1f})"
+                    )
+                    found.append(KBProblem(entry.file, entry.id, msg))
+    return found

@@ -1,0 +1,142 @@
+"""Accuracy metrics of the FAQ matcher on a labelled set (used by test_accuracy).
+
+Definitions (strict):
+
+* in-scope item (``id`` not null) is **correct** only when the outcome is
+  ``'answer'`` with exactly the expected entry. A ``'suggest'`` whose suggestions
+  contain the expected entry is counted as **suggested** — reported, but *not*
+  correct. An ``'answer'`` with another entry is a **wrong confident answer**
+  (the worst failure).
+* out-of-scope item (``id`` null) is **rejected** when the outcome is not
+  ``'answer'`` (``'suggest'`` or ``'none'``).
+
+Run as a script on the development set to see the score distributions that
+the thresholds were chosen from (never on the held-out set while tuning)::
+
+    python tests/faq/faq_metrics.py tests/faq/labelled_dev.yaml
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # when run as a script
+    sys.path.insert(0, str(ROOT))
+
+from faq import Matcher, load_kb  # noqa: E402
+
+KB_DIR = ROOT / "faq" / "kb"
+DEV = Path(__file__).with_name("labelled_dev.yaml")
+HELDOUT = Path(__file__).with_name("labelled_heldout.yaml")
+
+
+@dataclass
+class Report:
+    """Counts for one labelled set; see the module docstring for definitions."""
+
+    name: str
+    in_scope: int = 0
+    correct: int = 0
+    suggested: int = 0
+    wrong_confident: int = 0
+    out_of_scope: int = 0
+    rejected: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def top1(self) -> float:
+        """Share of in-scope items answered with the right entry."""
+        return self.correct / self.in_scope if self.in_scope else 1.0
+
+    @property
+    def rejection(self) -> float:
+        """Share of out-of-scope items not answered."""
+        return self.rejected / self.out_of_scope if self.out_of_scope else 1.0
+
+    def summary(self) -> str:
+        """One line of figures."""
+        pct = 100 / self.in_scope if self.in_scope else 0.0
+        return (
+            f"{self.name}: in-scope n={self.in_scope}, top-1 correct {self.top1:.1%}, "
+            f"suggested {self.suggested * pct:.1f}%, wrong-confident {self.wrong_confident}; "
+            f"out-of-scope n={self.out_of_scope}, rejected {self.rejection:.1%}"
+        )
+
+
+def load_items(path: Path) -> list[dict]:
+    """The items of a labelled YAML file: {q, id, lang}."""
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["items"]
+
+
+def evaluate(matcher: Matcher, items: list[dict], name: str) -> Report:
+    """Match every item as a city-wide private-chat question and count outcomes."""
+    report = Report(name)
+    for item in items:
+        result = matcher.match(item["q"], lang=item.get("lang"))
+        expected = item["id"]
+        got = result.entry.id if result.entry else None
+        if expected is None:
+            report.out_of_scope += 1
+            if result.outcome != "answer":
+                report.rejected += 1
+            else:
+                report.failures.append(f"answered OOS {item['q']!r} with {got}")
+            continue
+        report.in_scope += 1
+        if result.outcome == "answer" and got == expected:
+            report.correct += 1
+        elif result.outcome == "answer":
+            report.wrong_confident += 1
+            report.failures.append(f"WRONG {item['q']!r}: {got} instead of {expected}")
+        else:
+            shown = [s.entry.id for s in result.suggestions]
+            report.suggested += expected in shown
+            report.failures.append(
+                f"{result.outcome} {item['q']!r} ({result.score:.1f}), expected {expected}"
+                + (" [suggested]" if expected in shown else "")
+            )
+    return report
+
+
+def distributions(path: Path) -> str:
+    """Score distributions on a labelled set: right entry, best wrong entry, out of scope."""
+    matcher = Matcher(load_kb(KB_DIR))
+    right, wrong, oos, margins = [], [], [], []
+    for item in load_items(path):
+        _, ranked = matcher.ranked(item["q"], lang=item.get("lang"))
+        scores = {s.entry.id: s.score for s in ranked}
+        best = ranked[0].score if ranked else 0.0
+        if item["id"] is None:
+            oos.append(best)
+            continue
+        right.append(scores.get(item["id"], 0.0))
+        wrong.append(max((v for k, v in scores.items() if k != item["id"]), default=0.0))
+        if ranked and ranked[0].entry.id == item["id"]:
+            margins.append(best - (ranked[1].score if len(ranked) > 1 else 0.0))
+
+    def pct(values: list[float]) -> str:
+        values = sorted(values)
+        marks = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
+        return " ".join(f"p{int(p * 100)}={values[int(p * (len(values) - 1))]:.1f}" for p in marks)
+
+    return "\n".join(
+        [
+            f"score of the right entry (n={len(right)}): {pct(right)}",
+            f"best score of a wrong entry (n={len(wrong)}): {pct(wrong)}",
+            f"margin when ranked first (n={len(margins)}): {pct(margins)}",
+            f"best score, out of scope (n={len(oos)}): {pct(oos)}",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else DEV
+    if target.resolve() == HELDOUT.resolve():
+        sys.exit("refusing: the held-out set is not for tuning")
+    print(distributions(target))
+    print(evaluate(Matcher(load_kb(KB_DIR)), load_items(target), target.stem).summary())
