@@ -32,6 +32,7 @@ from handlers.context import RUNTIME_KEY, Runtime, WulinContext, preload_actor
 from handlers.errors import error_handler
 from locales import translate
 from scheduler.clock import Clock, SystemClock
+from scheduler.jobs import register_jobs
 from scheduler.sender import OutboxSender
 from settings import Settings
 from storage.engine import create_engine, make_sessionmaker
@@ -171,6 +172,7 @@ def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
     async def start_sender(application: Application) -> None:  # type: ignore[type-arg]
         await _post_init(application)
+        await register_jobs(application)
         application.bot_data["sender_task"] = asyncio.create_task(
             runtime.sender.run_forever(application.bot, settings.outbox_poll_seconds)
         )

@@ -206,11 +206,18 @@ class Console:
         self.out(f"(simulated time: {local:%Y-%m-%d %H:%M} {self.settings.timezone}, {local:%A})")
 
     async def _cmd_advance(self, rest: str) -> None:
-        await self.timeline.run_until(self.clock.now() + parse_duration(rest))
-        await self._cmd_clock("")
+        await self._run_until(self.clock.now() + parse_duration(rest))
 
     async def _cmd_at(self, rest: str) -> None:
-        await self.timeline.run_until(parse_local_time(rest, self.settings.tz))
+        await self._run_until(parse_local_time(rest, self.settings.tz))
+
+    async def _run_until(self, target: datetime) -> None:
+        try:
+            await self.timeline.run_until(target)
+        except Exception as exc:  # a job bug: show it and keep the console usable
+            logging.getLogger(__name__).exception("scheduled job failed")
+            self.out(f"(a scheduled job failed: {exc!r})")
+        self.flush()
         await self._cmd_clock("")
 
 

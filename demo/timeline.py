@@ -71,7 +71,11 @@ class Timeline:
         while (due := self._next_due(target)) is not None:
             fire, job = due
             self.clock.set(fire)
-            await job.run(self.app)
+            # Called directly (not Job.run) so a failing job raises here, where the demo
+            # prints it and a test fails, instead of vanishing into a background task.
+            context = self.app.context_types.context.from_job(job, self.app)
+            await context.refresh_data()
+            await job.callback(context)
             await self.after_each()
             ran += 1
         self.clock.set(target)

@@ -13,7 +13,6 @@ served (missing fields, duplicate ids); the softer checks live in ``faq.check``.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,8 +108,8 @@ class KnowledgeBase:
 def display_path(path: Path) -> str:
     """Path as shown in messages: relative to the working directory when inside it."""
     try:
-        return os.path.relpath(path) if path.is_absolute() else str(path)
-    except ValueError:  # another drive on Windows
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
         return str(path)
 
 

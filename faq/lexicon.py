@@ -46,11 +46,15 @@ TYPOS: dict[str, str] = {
     "街到": "街道", "全是社区": "全市社区", "机气人": "机器人", "包修": "报修", "进渡": "进度",
     "切换预言": "切换语言", "保户": "保护", "居委汇": "居委会", "时简": "时间", "店话": "电话",
     "务业": "物业", "物业废": "物业费", "活东": "活动", "强修": "抢修", "面基": "面积",
-    "留个言": "留言", "做些什么": "做什么", "一周": "每周", "十五分钟": "15分钟", "15min": "15分钟", "四加二": "4加2", "+": "加", "党群中心": "党群服务中心",
+    # Not typos but variants of one expression, folded the same way.
+    "留个言": "留言", "做些什么": "做什么", "一周": "每周", "十五分钟": "15分钟",
+    "15min": "15分钟", "四加二": "4加2", "+": "加", "党群中心": "党群服务中心",
 }
 
-# Synonyms applied to jieba tokens: token → canonical token(s), space-separated. Question words are folded too, because residents write
-# 咋/啥/干嘛 where the knowledge base says 怎么/什么/做什么.
+# Synonyms applied to jieba tokens: token → canonical token(s), space-separated.
+# Question words are folded too, because residents write 咋/啥/干嘛 where the
+# knowledge base says 怎么/什么/做什么; abbreviations map to the full term
+# (联席会 → 党群联席会), everyday words to the knowledge base's (手机号 → 电话).
 ZH_SYNONYMS: dict[str, str] = {
     "啥": "什么", "咋": "怎么", "咋样": "怎么样", "怎样": "怎么", "如何": "怎么", "怎么办": "怎么",
     "干嘛": "什么 做什么", "干啥": "什么 做什么", "干什么": "什么 做什么", "干吗": "什么 做什么",
@@ -81,8 +85,9 @@ ZH_SYNONYMS: dict[str, str] = {
 EN_SYNONYMS: dict[str, str] = {
     "neighbor": "neighbour", "neighborhood": "neighbour", "neighbourhood": "neighbour",
     "center": "centre", "centers": "centre", "chatbot": "bot", "robot": "bot",
-    "subdistrict": "sub district", "leader": "lead", "head": "lead", "fee": "fee",
-    "telephone": "phone", "street": "sub district", "mobile": "phone", "volunteering": "volunteer",
+    "subdistrict": "sub district", "leader": "lead", "head": "lead",
+    "telephone": "phone", "mobile": "phone", "volunteering": "volunteer",
+    "street": "sub district",  # "street office" is how 街道 is often translated
 }
 
 # Question words are common in general Chinese, but they carry the intent of a
@@ -97,11 +102,11 @@ INTENT_WORDS: frozenset[str] = frozenset(
 ZH_STOP: frozenset[str] = frozenset(
     "的 了 吗 呢 啊 吧 呀 嘛 哦 是 我 我们 你们 他 她 它 这 那 这个 那个 就 都 也 还 "
     "一下 一个 么 着 过 给 把 被 让 和 与 及 或 请 想 要 能 会 可以 一 之 其 该 对 从 向 "
-    "里 上 下 中 个 吧 哈 总共 一共 共 合计".split()
+    "里 上 下 中 个 哈 在 总共 一共 共 合计".split()
 )
 
 EN_STOP: frozenset[str] = frozenset(
     "a an the is are am be been was were to of in on at for and or it its this that "
-    "there these those do does did i my me mine we our us you your can could would should "
+    "there these those do does did i my me mine we our us you your would should "
     "will shall please any some get got just about with by from as so if into".split()
 )

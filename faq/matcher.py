@@ -46,7 +46,7 @@ class Thresholds:
 
 
 # Chosen on the development set only; see faq/THRESHOLDS.md for the measurements.
-DEFAULT_THRESHOLDS = Thresholds(answer=40.0, margin=4.0, suggest=20.0, group_answer=55.0)
+DEFAULT_THRESHOLDS = Thresholds(answer=16.0, margin=4.5, suggest=6.0, group_answer=55.0)
 
 
 @dataclass(frozen=True)
@@ -82,11 +82,14 @@ class Matcher:
         """The language matched and every candidate entry, best first (ties in file order)."""
         question = question[:MAX_CHARS]
         norm = normalise(question)
+        script = guess_lang(norm)
         # The script of the question decides; ``lang`` (the asker's language)
-        # only matters when the text has neither Chinese nor Latin letters.
-        matched_lang = guess_lang(norm) or (lang if lang in self._indexes else "zh")
-        if len(norm.replace(" ", "")) <= 1:
-            return matched_lang, []  # one character cannot carry a question
+        # only names the language of a reply to text with no letters at all.
+        matched_lang = script or (lang if lang in self._indexes else "zh")
+        if script is None or len(norm.replace(" ", "")) <= 1:
+            # Digits, emoji or a single character are not a question we can
+            # read; "272" alone must not be answered with the community count.
+            return matched_lang, []
         index = self._indexes[matched_lang]
         scores = index.scores(prepare(question, matched_lang), community)
         order = sorted(scores, key=lambda e: (-scores[e], e))

@@ -36,19 +36,7 @@ def parse_report_callback(data: str | None) -> tuple[str, int, str | None] | Non
 
 def report_config(context: WulinContext) -> ReportConfig:
     """Report settings as plain values for the services."""
-    s = context.settings
-    return ReportConfig(
-        categories=s.report_categories,
-        ack_hours=s.report_ack_hours,
-        resolve_hours=s.report_resolve_hours,
-        confirm_days=s.report_confirm_days,
-        tz=s.tz,
-        max_photos=s.report_max_photos,
-        duplicate_days=s.report_duplicate_days,
-        duplicate_score=s.report_duplicate_score,
-        max_description=s.report_max_description,
-        radius_km=s.community_radius_km,
-    )
+    return ReportConfig.from_settings(context.settings)
 
 
 def category_name(context: WulinContext, code: str) -> str:
@@ -113,7 +101,7 @@ def render_detail(context: WulinContext, detail: ReportDetail, *, show_reporter:
 
 def _event(context: WulinContext, event) -> str:  # type: ignore[no-untyped-def]
     t = context.t
-    if event.kind == "status":
+    if event.kind in ("status", "auto_close"):
         what = t("rep.event.status", status=t(f"status.{event.to_status}"))
     elif event.kind in ("escalate", "overdue", "send_back"):
         what = t(f"rep.event.{event.kind}", level=t(f"level.{event.to_level}"))

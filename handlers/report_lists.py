@@ -182,6 +182,7 @@ async def _escalated_page(
     extra = [
         (context.t("rep.filter.status"), "ef:s:" + _el(0, f)[3:]),
         (context.t("rep.filter.category"), "ef:c:" + _el(0, f)[3:]),
+        (context.t("rep.filter.group"), "ef:g:" + _el(0, f)[3:]),
     ]
     if what:
         extra.append((context.t("rep.btn.filter_clear"), _el(0, rq.Filters())))
@@ -192,36 +193,41 @@ async def _escalated_page(
 async def filter_menu(update: Update, context: WulinContext) -> None:
     """``ef:s:…`` / ``ef:c:…``: offer the values of one filter, keeping the others."""
     query = update.callback_query
-    match = parse_callback(query.data if query else None, "ef", r"([sc]):" + _EL)
+    match = parse_callback(query.data if query else None, "ef", r"([scg]):" + _EL)
     if query is None or match is None:
         await refuse_callback(update, context)
         return
     await query.answer()
     current = rq.Filters(match[3] or None, match[4] or None, int(match[5]) if match[5] else None)
-    if match[1] == "s":
+    kind = match[1]
+    if kind == "s":
         values = [
-            (context.t(f"status.{s}"), rq.Filters(s, current.category, current.group_id))
-            for s in sorted(lc.OPEN)
+            (context.t(f"status.{st}"), rq.Filters(st, current.category, current.group_id))
+            for st in sorted(lc.OPEN)
         ]
-    else:
+    elif kind == "c":
         values = [
             (category_name(context, c), rq.Filters(current.status, c, current.group_id))
             for c in context.settings.report_categories
         ]
+    else:
+        actor = context.actor
+        async with context.db.begin() as session:
+            groups = await rq.scope_groups(
+                session=session,
+                grid_ids=actor.leads_grids if actor else (),
+                community_ids=actor.admin_of if actor else (),
+            )
+        values = [
+            (name, rq.Filters(current.status, current.category, gid)) for gid, name in groups[:30]
+        ]
     buttons = [(label, _el(0, value)) for label, value in values]
-    buttons.append(
-        (
-            context.t("rep.btn.filter_any"),
-            _el(
-                0,
-                rq.Filters(
-                    None if match[1] == "s" else current.status,
-                    None if match[1] == "c" else current.category,
-                    current.group_id,
-                ),
-            ),
-        )
+    any_value = rq.Filters(
+        None if kind == "s" else current.status,
+        None if kind == "c" else current.category,
+        None if kind == "g" else current.group_id,
     )
+    buttons.append((context.t("rep.btn.filter_any"), _el(0, any_value)))
     await query.edit_message_reply_markup(
         keyboard([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
     )

@@ -53,6 +53,10 @@ async def report_start(update: Update, context: WulinContext) -> int:
     if text:
         codes = tuple(context.settings.report_categories)
         draft.category = guess_category(text, codes)
+        mentioned = [(i, n) for i, n in (info.buildings if info else ()) if n in text]
+        if mentioned and mentioned[0][0] != draft.building_id:
+            # "3栋门口…" from a resident of 2栋: the problem is at 3栋, not at home.
+            draft.building_id, draft.unit = mentioned[0][0], None
         draft.description = await _set_description(update, context, text)
         return await _submit(update, context, guessed=True)
     await _ask_category(update, context)

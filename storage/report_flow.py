@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,6 +56,22 @@ class ReportConfig:
     max_description: int = 1000
     radius_km: float = 3.0
     extra: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> ReportConfig:
+        """Build from the ``Settings`` object (duck-typed: storage does not import it)."""
+        return cls(
+            categories=settings.report_categories,
+            ack_hours=settings.report_ack_hours,
+            resolve_hours=settings.report_resolve_hours,
+            confirm_days=settings.report_confirm_days,
+            tz=settings.tz,
+            max_photos=settings.report_max_photos,
+            duplicate_days=settings.report_duplicate_days,
+            duplicate_score=settings.report_duplicate_score,
+            max_description=settings.report_max_description,
+            radius_km=settings.community_radius_km,
+        )
 
     def deadlines(self, category: str) -> svc.Deadlines:
         """The deadlines that apply to ``category``."""

@@ -92,7 +92,9 @@ class Notices:
     def _today(self) -> date:
         return self.now.astimezone(self.tz).date()
 
-    async def _to(self, person_id: int, kind: str, payload: dict[str, Any], report: Report) -> bool:
+    async def to_person(
+        self, person_id: int, kind: str, payload: dict[str, Any], report: Report
+    ) -> bool:
         payload = {**payload, "report_id": report.id, "group_id": report.group_id}
         return await outbox.enqueue_to_person(
             session=self.session, person_id=person_id, kind=kind, payload=payload, now=self.now
@@ -144,7 +146,7 @@ class Notices:
                 "buttons": captain_buttons(report.id),
                 "reroute": True,
             }
-            queued += await self._to(person_id, "report_new", payload, report)
+            queued += await self.to_person(person_id, "report_new", payload, report)
         group = await self.session.get(NeighbourGroup, report.group_id)
         if group is not None and group.chat_id is not None:
             building = details["where"].split(" 📍")[0]
@@ -200,7 +202,7 @@ class Notices:
                         button(text("rep.btn.not_fixed"), f"rep:fix:{report.id}:n"),
                     ]
                 ]
-            queued += await self._to(person_id, "report_status", payload, report)
+            queued += await self.to_person(person_id, "report_status", payload, report)
         return queued
 
     async def to_handler(
@@ -221,7 +223,7 @@ class Notices:
                 "buttons": buttons,
                 "photos": photos[:10] if key != "rep.notice.info" else [],
             }
-            queued += await self._to(person_id, "report_handler", payload, report)
+            queued += await self.to_person(person_id, "report_handler", payload, report)
         return queued
 
     async def handlers_at_level(self, report: Report) -> tuple[int, ...]:

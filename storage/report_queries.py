@@ -286,3 +286,19 @@ async def filing_info(*, session: AsyncSession, person_id: int) -> FilingInfo | 
     if community is not None and community.latitude is not None and community.longitude is not None:
         centre = (community.latitude, community.longitude)
     return FilingInfo(person.group_id, buildings, person.building_id, home, person.unit, centre)
+
+
+async def scope_groups(
+    *, session: AsyncSession, grid_ids: tuple[int, ...], community_ids: tuple[int, ...]
+) -> list[tuple[int, str]]:
+    """The neighbour groups a grid leader or admin oversees, by name."""
+    rows = await session.execute(
+        select(NeighbourGroup.id, NeighbourGroup.name)
+        .where(
+            or_(
+                NeighbourGroup.grid_id.in_(grid_ids), NeighbourGroup.community_id.in_(community_ids)
+            )
+        )
+        .order_by(NeighbourGroup.name)
+    )
+    return [(i, n) for i, n in rows]

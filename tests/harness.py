@@ -8,16 +8,18 @@ handlers raise: a swallowed error fails the test at teardown.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from demo.seed import CAST, seed_demo
 from demo.stand_in import BotAPIStandIn, BotMessage
+from demo.timeline import Timeline
 from demo.updates import UpdateFactory, User
 from handlers.context import RUNTIME_KEY, Runtime
 from scheduler.clock import SimClock
+from scheduler.jobs import register_jobs
 from scheduler.sender import OutboxSender
 from settings import Settings
 
@@ -83,6 +85,17 @@ class Harness:
         await self.app.initialize()
         self.runtime.bot_username = self.app.bot.username
         self.app.bot_data[RUNTIME_KEY] = self.runtime
+        await register_jobs(self.app)
+        self.timeline = Timeline(self.app, self.clock, after_each=self._drain)
+
+    async def _drain(self) -> None:
+        await self.runtime.sender.drain(self.app.bot)
+
+    async def advance(self, delta: timedelta) -> Reply:
+        """Move the clock, running every job that falls due in order; what the bot sent."""
+        self._events.clear()
+        await self.timeline.run_until(self.clock.now() + delta)
+        return self._collect()
 
     async def stop(self) -> None:
         """Shut the Application down."""
@@ -94,6 +107,9 @@ class Harness:
         await self.app.process_update(update)
         if drain:
             await self.runtime.sender.drain(self.app.bot)
+        return self._collect()
+
+    def _collect(self) -> Reply:
         reply = Reply()
         for kind, payload in self._events:
             if kind == "message":
