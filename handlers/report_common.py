@@ -111,9 +111,12 @@ def _event(context: WulinContext, event) -> str:  # type: ignore[no-untyped-def]
             if event.kind in ("created", "follow", "info", "photo")
             else event.kind
         )
-    note = (
-        t("rep.note_line", note=excerpt(event.note, 120)).replace("\n", " ") if event.note else ""
-    )
+    shown = event.note
+    if event.kind == "overdue" and event.note in ("ack", "resolve"):
+        shown = t(f"rep.overdue.{event.note}")
+    elif event.kind == "category" and event.note:
+        shown = category_name(context, event.note)
+    note = t("rep.note_line", note=excerpt(shown, 120)).replace("\n", " ") if shown else ""
     return t(
         "rep.detail.event",
         at=local(context, event.at),
