@@ -33,6 +33,7 @@ class Call:
 
     method: str
     params: dict[str, Any]
+    files: dict[str, bytes] = field(default_factory=dict)
 
 
 @dataclass
@@ -110,7 +111,11 @@ class BotAPIStandIn(BaseRequest):
         """Dispatch a Bot API call by name."""
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
-        self.calls.append(Call(api_method, params))
+        files: dict[str, bytes] = {}
+        if request_data is not None and request_data.contains_files:
+            for name, part in (request_data.multipart_data or {}).items():
+                files[name] = part[1] if isinstance(part, tuple) else part
+        self.calls.append(Call(api_method, params, files))
         fault = self._take_fault(api_method, params)
         if fault is not None:
             return self._error(fault.status, fault.description, fault.retry_after)

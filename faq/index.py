@@ -192,7 +192,9 @@ class LangIndex:
 
 def combine(dice: float, chars: float, strong: float, covered: float, total: float) -> float:
     """Combine the features of one entry into a 0–100 score."""
-    evidence = min(1.0, strong / EVIDENCE)
+    # A question that is (nearly) one of the entry's phrasings is evidence
+    # enough, however common its words ("社区数量").
+    evidence = min(1.0, max(strong / EVIDENCE, dice**2))
     similarity = (W_DICE * dice + W_CHARS * chars) / (W_DICE + W_CHARS)
     return 100 * evidence * (covered / total) * similarity**SIM_POWER
 

@@ -21,6 +21,8 @@ from typing import Any
 import yaml
 
 LANGS = ("zh", "en")
+# libyaml's safe loader when available: several times faster on big files.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # Browsing order of topics in the /faq menu, with their labels.
 TOPIC_LABELS: dict[str, dict[str, str]] = {
@@ -171,7 +173,7 @@ def _read_file(path: Path) -> tuple[list[Entry], list[KBProblem]]:
     """Entries of one YAML file plus every problem found while reading it."""
     file = display_path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # a safe loader
     except (OSError, yaml.YAMLError) as exc:
         return [], [KBProblem(file, None, f"cannot read: {exc}", fatal=True)]
     if not isinstance(data, dict) or not isinstance(data.get("entries"), list):

@@ -27,7 +27,12 @@ DOMAIN_TERMS: tuple[str, ...] = (
 )
 
 # General words jieba splits wrongly in our questions ("一共建了" → 一/共建).
-SEGMENT_HINTS: tuple[str, ...] = ("一共", "总共", "多大", "多久", "几点", "多少钱", "是不是")
+# Also every synonym below that jieba would otherwise split, or it never fires.
+SEGMENT_HINTS: tuple[str, ...] = (
+    "一共", "总共", "多大", "多久", "几点", "多少钱", "是不是", "干啥", "做啥", "怎么搞",
+    "物业公司", "物业企业", "楼长", "网格长", "党群联席会议", "志愿队伍", "邻里组", "多少家",
+    "多少位", "多少名",
+)
 
 # Common homophone / look-alike typos, folded in the *string* before
 # segmentation so that jieba then sees the right word. Only sequences that are

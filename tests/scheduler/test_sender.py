@@ -37,8 +37,14 @@ async def setup(db: async_sessionmaker[AsyncSession]):
 async def _queue(db, person_id: int, key: str = "common.cancelled") -> None:
     async with db.begin() as session:
         await outbox.enqueue_to_person(
-            session=session, person_id=person_id, kind="t", now=T0,
-            payload={"text": outbox.text(key), "buttons": [[outbox.button(outbox.text("common.yes"), "x:1")]]},
+            session=session,
+            person_id=person_id,
+            kind="t",
+            now=T0,
+            payload={
+                "text": outbox.text(key),
+                "buttons": [[outbox.button(outbox.text("common.yes"), "x:1")]],
+            },
         )
 
 
