@@ -31,8 +31,10 @@ from handlers import all_handlers
 from handlers.context import RUNTIME_KEY, Runtime, WulinContext, preload_actor
 from handlers.errors import error_handler
 from locales import translate
+from render.fonts import find_cjk_font
 from scheduler.clock import Clock, SystemClock
 from scheduler.jobs import register_jobs
+from scheduler.reminders import catch_up
 from scheduler.sender import OutboxSender
 from settings import Settings
 from storage.engine import create_engine, make_sessionmaker
@@ -60,6 +62,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> tuple[Ru
         batch_size=settings.outbox_batch_size,
         max_attempts=settings.outbox_max_attempts,
         tz=settings.tz,
+        font=find_cjk_font(settings.cjk_font_path),
     )
     return Runtime(settings=settings, db=db, clock=clock, sender=sender), engine
 
@@ -173,6 +176,8 @@ def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     async def start_sender(application: Application) -> None:  # type: ignore[type-arg]
         await _post_init(application)
         await register_jobs(application)
+        # Reminders missed while the bot was down go out now if their window is still open.
+        await catch_up(application.context_types.context(application=application))
         application.bot_data["sender_task"] = asyncio.create_task(
             runtime.sender.run_forever(application.bot, settings.outbox_poll_seconds)
         )

@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     report_max_description: int = Field(default=1000, ge=50, le=3500)
     community_radius_km: float = Field(default=3.0, gt=0, le=100)
 
+    # Daily check-ins (defaults for communities without their own schedule), weekly digest
+    checkin_time: str = "09:00"
+    nudge_time: str = "17:00"
+    summary_time: str = "20:00"
+    checkin_every_day: bool = False
+    digest_time: str = "08:00"  # on Mondays
+
     # Posters and charts need a font with Chinese glyphs.
     cjk_font_path: Path | None = None
 
@@ -114,6 +121,18 @@ class Settings(BaseSettings):
             self.database_url = "sqlite+aiosqlite://" + url.split("://", 1)[1]
         elif not (url.startswith("sqlite+aiosqlite://") or url.startswith("postgresql+asyncpg://")):
             raise ValueError("DATABASE_URL must be an sqlite:// or postgresql:// URL")
+        return self
+
+    @field_validator("checkin_time", "nudge_time", "summary_time", "digest_time")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        parsed = parse_hhmm(value)
+        return f"{parsed.hour:02d}:{parsed.minute:02d}"
+
+    @model_validator(mode="after")
+    def _checkin_order(self) -> Settings:
+        if not self.checkin_time < self.nudge_time < self.summary_time:
+            raise ValueError("CHECKIN_TIME < NUDGE_TIME < SUMMARY_TIME is required")
         return self
 
     @field_validator("report_ack_hours", "report_resolve_hours")

@@ -51,12 +51,15 @@ class Timeline:
         self.app = app
         self.clock = clock
         self.after_each = after_each
+        # Per job, the last moment it ran (or was first seen): jobs due at the same minute all
+        # run, each once, and a job added later never fires for the time before it existed.
+        self._last: dict[str, datetime] = {}
 
     def _next_due(self, until: datetime) -> tuple[datetime, Any] | None:
         best: tuple[datetime, Any] | None = None
-        after = self.clock.now() + _TICK
         for job in self.app.job_queue.jobs():
-            fire = job.job.trigger.get_next_fire_time(None, after)
+            last = self._last.setdefault(job.id, self.clock.now())
+            fire = job.job.trigger.get_next_fire_time(None, last + _TICK)
             if fire is None or fire > until:
                 continue
             if best is None or fire < best[0]:
@@ -70,6 +73,7 @@ class Timeline:
         ran = 0
         while (due := self._next_due(target)) is not None:
             fire, job = due
+            self._last[job.id] = fire
             self.clock.set(fire)
             # Called directly (not Job.run) so a failing job raises here, where the demo
             # prints it and a test fails, instead of vanishing into a background task.

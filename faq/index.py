@@ -49,14 +49,17 @@ ANSWER, VOCAB, PART_MATCH = 0.5, 0.5, 0.7
 # Weight of a word that no city-wide entry uses, relative to the rarest known
 # word: a question about something we never mention is probably not ours.
 UNSEEN = 2.0
+# Entries compared phrasing by phrasing per question, the rest being pre-filtered
+# out by the weight they share with it (bounds the cost on a big knowledge base).
+MAX_CANDIDATES = 48
 
 
 @dataclass
 class _Scope:
     """Postings of one scope (city-wide, or one community) in one language."""
 
+    # token → [(entry position, factor in the entry's phrasings and tags)]
     postings: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
-    entry_postings: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
 
 
 class LangIndex:
@@ -68,6 +71,8 @@ class LangIndex:
         self.doc_entry: list[int] = []
         self.doc_chars: list[str] = []
         self.doc_tokens: list[dict[str, float]] = []
+        # per entry: token → [(document position, factor)], its own small index
+        self.entry_postings: list[dict[str, list[tuple[int, float]]]] = []
         self.vocab: list[dict[str, float]] = []  # per entry: phrasings and tags
         self.answer_vocab: list[dict[str, float]] = []  # per entry: its answer
         for e_idx, entry in enumerate(self.entries):
@@ -92,11 +97,7 @@ class LangIndex:
         for e_idx, entry in enumerate(self.entries):
             scope = self.scopes.setdefault(entry.community, _Scope())
             for tok, factor in self.vocab[e_idx].items():
-                scope.entry_postings.setdefault(tok, []).append((e_idx, factor))
-        for d, e_idx in enumerate(self.doc_entry):
-            scope = self.scopes[self.entries[e_idx].community]
-            for tok, factor in self.doc_tokens[d].items():
-                scope.postings.setdefault(tok, []).append((d, factor))
+                scope.postings.setdefault(tok, []).append((e_idx, factor))
         self.doc_weight = [
             sum(self.weight(t) * f for t, f in toks.items()) for toks in self.doc_tokens
         ]
@@ -121,6 +122,10 @@ class LangIndex:
 
     def _add_doc(self, e_idx: int, text: Text) -> None:
         """Register one document of entry ``e_idx``."""
+        while len(self.entry_postings) <= e_idx:
+            self.entry_postings.append({})
+        for tok, factor in text.tokens.items():
+            self.entry_postings[e_idx].setdefault(tok, []).append((len(self.doc_entry), factor))
         self.doc_entry.append(e_idx)
         self.doc_chars.append(text.chars)
         self.doc_tokens.append(text.tokens)
@@ -151,16 +156,22 @@ class LangIndex:
             return {}
         weights = {t: self.weight(t) for t in text.tokens}
         total = sum(weights[t] * f for t, f in text.tokens.items()) or 1.0
-        overlap: dict[int, float] = defaultdict(float)
         strong: dict[int, float] = defaultdict(float)
         for tok, factor in text.tokens.items():
             w = weights[tok]
             for scope in scopes:
-                for d, f in scope.postings.get(tok, ()):
-                    overlap[d] += w * _credit(factor, f)
-                for e, f in scope.entry_postings.get(tok, ()):
+                for e, f in scope.postings.get(tok, ()):
                     strong[e] += w * _credit(factor, f)
-        docs = [d for d, v in overlap.items() if v > 0]
+        # Only the entries that share the most weight with the question are
+        # worth comparing phrasing by phrasing (ties: file order).
+        ranked = sorted(strong, key=lambda e: (-strong[e], e))[:MAX_CANDIDATES]
+        overlap: dict[int, float] = defaultdict(float)
+        for e in ranked:
+            postings = self.entry_postings[e]
+            for tok, factor in text.tokens.items():
+                for d, f in postings.get(tok, ()):
+                    overlap[d] += weights[tok] * _credit(factor, f)
+        docs = list(overlap)
         if not docs:
             return {}
         chars = process.cdist(

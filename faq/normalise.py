@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 import zhconv
 
@@ -45,27 +46,23 @@ _EN_FILLERS = (
 )
 _EN_FILLER_RE = re.compile(r"\b(?:" + "|".join(map(re.escape, _EN_FILLERS)) + r")\b")
 
-# Characters kept as they are; everything else that is not a letter, digit or
-# CJK ideograph (punctuation, symbols, emoji, controls) becomes a space.
-# "+" and "%" carry meaning in this domain ("前台+后台", "4+2", "20%").
-_KEEP = frozenset("+%")
+# Everything that is not a letter, digit or CJK ideograph (punctuation, symbols,
+# emoji, controls, "_") becomes a space; "+" and "%" carry meaning in this
+# domain ("前台+后台", "4+2", "20%") and stay.
+_NOISE = re.compile(r"[^\w+%]|_")
 
 
-def _clean_char(ch: str) -> str:
-    """Map one character to itself if meaningful, else to a space."""
-    if ch in _KEEP:
-        return ch
-    cat = unicodedata.category(ch)
-    if cat[0] in "LN":
-        return ch
-    return " "
+@lru_cache(maxsize=1)
+def _convertible() -> frozenset[str]:
+    """First characters of zhconv's zh-cn conversion keys (text without any needs none)."""
+    return frozenset(key[0] for key in zhconv.zhconv.getdict("zh-cn"))
 
 
 def normalise(text: str, limit: int | None = MAX_CHARS) -> str:
     """Return the matching form of ``text`` (may be empty), cut to ``limit`` characters."""
-    text = unicodedata.normalize("NFKC", text[:limit])
-    text = "".join(_clean_char(ch) for ch in text)
-    if _CJK.search(text):
+    text = _NOISE.sub(" ", unicodedata.normalize("NFKC", text[:limit]))
+    # zhconv is slow on long texts; most of ours are simplified already.
+    if _CJK.search(text) and not _convertible().isdisjoint(text):
         text = zhconv.convert(text, "zh-cn")
     text = text.lower()
     text = _ZH_FILLER_RE.sub(" ", text)

@@ -13,7 +13,9 @@ def all_handlers() -> list[tuple[int, BaseHandler]]:  # type: ignore[type-arg]
     """(group, handler) pairs in registration order."""
     # Imported here: the feature modules import handlers.context, which imports this package.
     from handlers import (
+        checkin,
         fallback,
+        meeting,
         profile,
         report_actions,
         report_admin,
@@ -26,6 +28,8 @@ def all_handlers() -> list[tuple[int, BaseHandler]]:  # type: ignore[type-arg]
         *start.handlers(),
         *report_new.handlers(),
         *report_actions.handlers(),
+        *checkin.handlers(),
+        *meeting.handlers(),
         *profile.handlers(),
         *report_lists.handlers(),
         *report_admin.handlers(),

@@ -1,18 +1,23 @@
-"""Registering the scheduled jobs on PTB's JobQueue, and the job callbacks (``*_job``).
+"""Registering the scheduled jobs on PTB's JobQueue from the schedules in our tables.
 
 Every job has a cron trigger in the configured time zone and a deterministic id, so a
-re-registration replaces instead of duplicating (DESIGN rule 7).  Job callbacks get the
-application's context (``.db``, ``.clock``, ``.settings``) and open one transaction per
-batch; they never assume they are the only bot process.
+re-registration replaces instead of duplicating, and jobs no longer wanted are removed
+(DESIGN rule 7).  Call ``register_jobs`` at start and after any schedule change.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 
+from scheduler.meeting_jobs import BEFORE, digest_job, meeting_reminder_job
+from scheduler.planning import shifted
+from scheduler.reminders import KINDS, checkin_job, default_schedule
+from settings import parse_hhmm
+from storage import checkins, meetings
 from storage.deadlines import BATCH, run_timers
 from storage.report_flow import ReportConfig
 
@@ -20,6 +25,7 @@ log = logging.getLogger(__name__)
 
 #: How often the report timers look for overdue and unconfirmed reports.
 TIMER_MINUTES = 5
+_OURS = ("report_timers", "ci:", "mt:", "digest")
 
 
 async def report_timers_job(context: Any) -> None:
@@ -55,11 +61,60 @@ async def register_jobs(app: Any) -> int:
     if app.job_queue is None:
         return 0
     runtime = app.bot_data["wulin"]
-    tz = runtime.settings.tz
-    _add(
-        app,
-        report_timers_job,
-        CronTrigger(minute=f"*/{TIMER_MINUTES}", timezone=tz),
-        "report_timers",
+    settings = runtime.settings
+    tz = settings.tz
+    wanted: dict[str, tuple[Any, CronTrigger, Any]] = {
+        "report_timers": (
+            report_timers_job,
+            CronTrigger(minute=f"*/{TIMER_MINUTES}", timezone=tz),
+            None,
+        ),
+    }
+    digest_at = parse_hhmm(settings.digest_time)
+    wanted["digest"] = (
+        digest_job,
+        CronTrigger(day_of_week="mon", hour=digest_at.hour, minute=digest_at.minute, timezone=tz),
+        None,
     )
-    return len(app.job_queue.jobs())
+    async with runtime.db.begin() as session:
+        all_schedules = await checkins.schedules(
+            session=session, default=default_schedule(settings)
+        )
+        all_meetings = await meetings.all_meetings(session=session)
+    for kind in KINDS:
+        times = {getattr(s, kind) for s in all_schedules.values()} | {
+            getattr(default_schedule(settings), kind)
+        }
+        for time in sorted(times):
+            at = parse_hhmm(time)
+            wanted[f"ci:{kind}:{time}"] = (
+                checkin_job,
+                CronTrigger(hour=at.hour, minute=at.minute, timezone=tz),
+                {"kind": kind, "time": time},
+            )
+    for meeting in all_meetings:
+        for kind, before in BEFORE.items():
+            spec = shifted(meeting.weekday, meeting.time, before)
+            trigger = CronTrigger(
+                day_of_week=spec.day_of_week, hour=spec.hour, minute=spec.minute, timezone=tz
+            )
+            wanted[f"mt:{meeting.grid_id}:{kind}"] = (
+                meeting_reminder_job,
+                trigger,
+                {"grid_id": meeting.grid_id, "kind": kind},
+            )
+    for job in app.job_queue.jobs():
+        if job.name and job.name.startswith(_OURS) and job.name not in wanted:
+            job.schedule_removal()
+    for job_id, (callback, trigger, data) in wanted.items():
+        _add(app, callback, trigger, job_id, data)
+    log.info("registered %s scheduled jobs", len(wanted))
+    return len(wanted)
+
+
+def describe(app: Any) -> list[str]:
+    """The registered jobs' names (for logs and tests)."""
+    return sorted(job.name for job in app.job_queue.jobs() if job.name)
+
+
+__all__ = ["describe", "register_jobs", "report_timers_job", "timedelta"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +27,7 @@ from telegram.error import (
 )
 
 from locales import translate
+from render.charts import digest_png
 from scheduler.clock import Clock
 from storage import outbox
 from storage.report_notices import reroute
@@ -38,7 +40,7 @@ _UNREACHABLE_400 = ("chat not found", "user not found", "peer_id_invalid", "user
 def render_text(value: Any, lang: str) -> str:
     """A payload text: plain string, or ``{"key": id, "params": {...}}`` translated."""
     if isinstance(value, dict):
-        return translate(lang, value["key"], **value.get("params", {}))
+        return translate(lang, value["key"], **value.get("params", {})).rstrip()
     return str(value)
 
 
@@ -61,9 +63,15 @@ def render_markup(
     return InlineKeyboardMarkup(keyboard)
 
 
-async def deliver(bot: Bot, chat_id: int, payload: dict[str, Any], lang: str) -> None:
+async def deliver(
+    bot: Bot, chat_id: int, payload: dict[str, Any], lang: str, font: Path | None = None
+) -> None:
     """Send one payload; raises Telegram's errors for the caller to classify."""
     text = render_text(payload.get("text", ""), lang)
+    if payload.get("chart"):
+        chart = payload["chart"]
+        png = digest_png(chart, labels=chart.get("labels", {}), font=font)
+        await bot.send_photo(chat_id, png, caption=chart.get("title"))
     markup = render_markup(payload.get("buttons"), lang)
     photos: list[str] = payload.get("photos") or []
     if len(photos) == 1 and len(text) <= 1024 and not payload.get("location"):
@@ -93,6 +101,7 @@ class OutboxSender:
         batch_size: int = 50,
         max_attempts: int = 8,
         tz: ZoneInfo | None = None,
+        font: Path | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -100,6 +109,7 @@ class OutboxSender:
         self.batch_size = batch_size
         self.max_attempts = max_attempts
         self.tz = tz or ZoneInfo("UTC")
+        self.font = font
         self.wakeup = asyncio.Event()
         self.stats: dict[str, int] = {"sent": 0, "retried": 0, "failed": 0, "unreachable": 0}
 
@@ -145,7 +155,7 @@ class OutboxSender:
     async def _send_one(self, bot: Bot, message: outbox.Claimed) -> None:
         lang = message.language or self.default_language
         try:
-            await deliver(bot, message.chat_id, message.payload, lang)
+            await deliver(bot, message.chat_id, message.payload, lang, self.font)
         except RetryAfter as exc:
             await self._retry(
                 message, _seconds(exc.retry_after) + 1, f"429 retry after {exc.retry_after}"

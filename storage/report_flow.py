@@ -114,6 +114,8 @@ async def perform(
         session=session, report_id=report_id, person_id=actor.person_id
     )
     needed, target = ACTIONS[action]
+    if action == "follow" and follower:
+        return ActionResult("already", report_id, report.status, report.level)  # a second +1
     if not policy.can(actor, needed, svc.ref(report), is_follower=follower):
         if policy.can(actor, policy.VIEW, svc.ref(report), is_follower=follower):
             return ActionResult("forbidden", report_id, report.status, report.level)

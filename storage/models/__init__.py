@@ -13,15 +13,29 @@ from storage.models.org import (
 )
 from storage.models.outbox import OutboxMessage
 from storage.models.reports import CaptainAway, Report, ReportEvent, ReportFollower, ReportPhoto
+from storage.models.schedule import (
+    CheckIn,
+    CommunitySchedule,
+    HolidayOverride,
+    Meeting,
+    MeetingOccurrence,
+    MeetingRsvp,
+)
 
 __all__ = [
     "Base",
     "Building",
     "CaptainAway",
+    "CheckIn",
     "Community",
     "CommunityAdmin",
+    "CommunitySchedule",
     "Grid",
+    "HolidayOverride",
     "InviteCode",
+    "Meeting",
+    "MeetingOccurrence",
+    "MeetingRsvp",
     "NeighbourGroup",
     "OutboxMessage",
     "Person",
