@@ -171,6 +171,10 @@ def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
     runtime, engine = build_runtime(settings)
     asyncio.run(upgrade_to_head(engine))
+    if runtime.sender.font is None:
+        from render.fonts import MISSING_HINT  # noqa: PLC0415
+
+        log.warning("weekly digest charts will show boxes for Chinese: %s", MISSING_HINT)
     app = build_application(runtime)
 
     async def start_sender(application: Application) -> None:  # type: ignore[type-arg]

@@ -162,6 +162,8 @@ class City:
 Rows = list[tuple[Any, ...]]
 #: Receives one chunk of rows of a table, in the order of ``columns``.
 Write = Callable[[str, tuple[str, ...], Rows], Awaitable[None]]
+#: Receives a progress line of a long fill.
+Log = Callable[[str], None]
 
 
 def organisation(city: City) -> Iterator[tuple[str, tuple[str, ...], Rows]]:
@@ -390,9 +392,15 @@ class ReportMaker:
             yield reports, events
 
     def _report(
-        self, report_id: int, age_h: float, kind: int, cat: str | None, status: str | None,
+        self,
+        report_id: int,
+        age_h: float,
+        kind: int,
+        cat: str | None,
+        status: str | None,
         resolved_age_h: float,
-    ) -> tuple[tuple[Any, ...], Rows]:  # fmt: skip
+    ) -> tuple[tuple[Any, ...], Rows]:
+        """One report row and its events (``age_h`` … as planned by ``_plan``)."""
         city, rng = self.city, self.rng
         group = rng.randrange(city.groups) + 1
         start, size = self.ranges[group - 1]
@@ -492,7 +500,7 @@ class ReportMaker:
             life.level(last + u(1, 48) * HOUR, leader, lc.COMMUNITY)
 
 
-async def load(city: City, config: ReportConfig, write: Write, log: Callable[[str], None]) -> None:
+async def load(city: City, config: ReportConfig, write: Write, log: Log) -> None:
     """Write the whole city through ``write``; ``log`` gets a progress line now and then."""
     for table, columns, rows in organisation(city):
         await write(table, columns, rows)
@@ -506,7 +514,7 @@ async def load(city: City, config: ReportConfig, write: Write, log: Callable[[st
             log(f"reports {done:,}/{city.reports:,} ({time.perf_counter() - started:.0f} s)")
 
 
-async def fill_sqlite(url: str, city: City, config: ReportConfig, log) -> None:  # type: ignore[no-untyped-def]
+async def fill_sqlite(url: str, city: City, config: ReportConfig, log: Log) -> None:
     """Migrate the (empty) SQLite file at ``url`` and load the city through Core inserts."""
     engine = create_engine(url)
     await upgrade_to_head(engine)
@@ -516,7 +524,7 @@ async def fill_sqlite(url: str, city: City, config: ReportConfig, log) -> None: 
     loader = create_async_engine(url)
 
     @event.listens_for(loader.sync_engine, "connect")
-    def _fast(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _fast(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA synchronous=OFF")
         cursor.execute("PRAGMA cache_size=-1000000")
@@ -535,7 +543,7 @@ async def fill_sqlite(url: str, city: City, config: ReportConfig, log) -> None: 
     await loader.dispose()
 
 
-async def fill_postgres(dsn: str, url: str, city: City, config: ReportConfig, log) -> None:  # type: ignore[no-untyped-def]
+async def fill_postgres(dsn: str, url: str, city: City, config: ReportConfig, log: Log) -> None:
     """Migrate the (empty) database and load the city with COPY, then VACUUM ANALYZE.
 
     ``dsn`` is the libpq form for asyncpg, ``url`` the SQLAlchemy one for the migration.

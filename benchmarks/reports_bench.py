@@ -95,7 +95,7 @@ class Capture:
         self.statements: list[tuple[str, Any]] = []
         event.listen(engine.sync_engine, "before_cursor_execute", self._record)
 
-    def _record(self, _conn, _cursor, statement, parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
+    def _record(self, _conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         if self.active:
             self.statements.append((statement, parameters))
 

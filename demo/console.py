@@ -90,7 +90,10 @@ class Console:
         self.flush()
 
     async def _after_job(self) -> None:
-        await self._settle()
+        # Jobs that queued something wake the sender; the others need no drain.
+        if self.runtime.sender.wakeup.is_set():
+            self.runtime.sender.wakeup.clear()
+            await self._settle()
 
     def flush(self) -> None:
         """Print what the bot did since the last flush."""

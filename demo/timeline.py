@@ -59,12 +59,27 @@ class Timeline:
         best: tuple[datetime, Any] | None = None
         for job in self.app.job_queue.jobs():
             last = self._last.setdefault(job.id, self.clock.now())
-            fire = job.job.trigger.get_next_fire_time(None, last + _TICK)
+            fire = self._after(job, last)
             if fire is None or fire > until:
                 continue
             if best is None or fire < best[0]:
                 best = (fire, job)
         return best
+
+    @staticmethod
+    def _after(job: Any, last: datetime) -> datetime | None:
+        """The job's first fire time strictly after ``last``.
+
+        APScheduler 3 computes cron times on the wall clock; around a daylight-saving change
+        it can answer a moment that is not after ``last`` (the repeated hour): step past it.
+        """
+        base = last
+        for _ in range(180):
+            fire = job.job.trigger.get_next_fire_time(None, base + _TICK)
+            if fire is None or fire > last:
+                return fire
+            base += timedelta(minutes=1)
+        return None
 
     async def run_until(self, target: datetime) -> int:
         """Advance to ``target``, running each due job at its own time; returns jobs run."""

@@ -1,24 +1,29 @@
 """Inverted index of phrasings, and the per-entry similarity score (0–100).
 
 Each entry contributes *documents* in each language: its canonical question and
-its phrasings. A question is compared only with documents that share at least
-one token with it (the inverted index is the pre-filter), and only within the
-scopes it may see: the city-wide postings plus one community's postings, so the
-cost does not grow with the number of communities.
+its phrasings. Postings are kept per scope (city-wide, or one community): a
+question only looks up the city-wide postings and its own community's, so the
+cost does not grow with the number of communities. The postings give each
+entry the weight it shares with the question; only the ``MAX_CANDIDATES``
+entries sharing the most are then compared phrasing by phrasing (pre-filter).
 
-The score of an entry combines, deliberately:
+For one entry, with its best document (the one with the highest
+``W_DICE·dice + W_CHARS·chars``):
 
-* ``dice`` — weighted Dice overlap of tokens with the entry's best document
-  (token weight = rarity among city-wide entries × specificity in general
-  Chinese); it carries the meaning;
+* ``dice`` — weighted Dice overlap of tokens (token weight = rarity among
+  city-wide entries × specificity in general Chinese); it carries the meaning;
 * ``chars`` — rapidfuzz ``fuzz.ratio`` of the character strings; it forgives
   typos and segmentation accidents that tokens cannot see;
 * ``coverage`` — the share of the question's weight that the entry explains:
   fully by the best document, at a discount by the rest of the entry (other
-  phrasings, tags, answer). Unexplained content words mark a question about
-  something else (补贴, 招聘, 收费 …), so the score is also multiplied by it;
+  phrasings and tags: ``VOCAB``, answer: ``ANSWER``). Unexplained content
+  words mark a question about something else (补贴, 招聘, 收费 …);
 * ``evidence`` — below 1 when the words matched in phrasings and tags are too
-  few or too common to support any answer (你是谁 → 谁).
+  few or too common to support any answer (你是谁 → 谁), unless the question
+  is (nearly) one of the phrasings.
+
+``score = 100 · evidence · coverage · S ** SIM_POWER`` with
+``S = (W_DICE·dice + W_CHARS·chars) / (W_DICE + W_CHARS)``.
 """
 
 from __future__ import annotations
@@ -36,8 +41,8 @@ from faq.text import Text, command_owners, prepare
 
 # Phrasing similarity S = (W_DICE·dice + W_CHARS·chars) / (W_DICE + W_CHARS).
 W_DICE, W_CHARS = 0.5, 0.6
-# score = 100 · evidence · coverage · S ** SIM_POWER: coverage decides how sure we
-# are; phrasing similarity mostly ranks entries that explain the same words.
+# Coverage decides how sure we are; phrasing similarity, tempered by SIM_POWER,
+# mostly ranks entries that explain the same words (siblings).
 SIM_POWER = 0.2
 # Weight matched in phrasings and tags needed for full evidence (≈ one rare word).
 EVIDENCE = 3.0
@@ -66,11 +71,12 @@ class LangIndex:
     """All documents of one language, with postings per scope."""
 
     def __init__(self, entries: Iterable[Entry], lang: str) -> None:
+        """Index the ``lang`` side of ``entries`` (city-wide and local alike)."""
         self.lang = lang
         self.entries = list(entries)
         self.doc_entry: list[int] = []
         self.doc_chars: list[str] = []
-        self.doc_tokens: list[dict[str, float]] = []
+        self.doc_weight: list[float] = []  # total token weight of each document
         # per entry: token → [(document position, factor)], its own small index
         self.entry_postings: list[dict[str, list[tuple[int, float]]]] = []
         self.vocab: list[dict[str, float]] = []  # per entry: phrasings and tags
@@ -98,9 +104,10 @@ class LangIndex:
             scope = self.scopes.setdefault(entry.community, _Scope())
             for tok, factor in self.vocab[e_idx].items():
                 scope.postings.setdefault(tok, []).append((e_idx, factor))
-        self.doc_weight = [
-            sum(self.weight(t) * f for t, f in toks.items()) for toks in self.doc_tokens
-        ]
+        for postings in self.entry_postings:
+            for tok, docs in postings.items():
+                for d, f in docs:
+                    self.doc_weight[d] += self.weight(tok) * f
 
     def _add_entry(self, entry: Entry, e_idx: int) -> None:
         """Add the documents and the vocabulary of one entry."""
@@ -128,7 +135,7 @@ class LangIndex:
             self.entry_postings[e_idx].setdefault(tok, []).append((len(self.doc_entry), factor))
         self.doc_entry.append(e_idx)
         self.doc_chars.append(text.chars)
-        self.doc_tokens.append(text.tokens)
+        self.doc_weight.append(0.0)  # summed once document frequencies are known
 
     def weight(self, tok: str) -> float:
         """Weight of a token: rarity among city-wide entries × general specificity."""
@@ -150,7 +157,7 @@ class LangIndex:
         return {e: combine(*f) for e, f in self.features(text, community).items()}
 
     def features(self, text: Text, community: str | None) -> dict[int, tuple[float, ...]]:
-        """(dice, chars, strong, covered, total) of every entry sharing a token with ``text``."""
+        """(dice, chars, strong, covered, total) of each entry sharing a token with ``text``."""
         scopes = [self.scopes[s] for s in dict.fromkeys((None, community)) if s in self.scopes]
         if not text.tokens or not scopes:
             return {}
@@ -179,7 +186,7 @@ class LangIndex:
         )[0]
         best: dict[int, tuple[float, float, float, int]] = {}
         for k, d in enumerate(docs):
-            dice = 2 * overlap[d] / (total + self.doc_weight[d])
+            dice = min(1.0, 2 * overlap[d] / (total + self.doc_weight[d]))
             ch = float(chars[k]) / 100
             sim = W_DICE * dice + W_CHARS * ch  # picks the entry's best document
             e = self.doc_entry[d]
@@ -187,11 +194,11 @@ class LangIndex:
                 best[e] = (sim, dice, ch, d)
         out: dict[int, tuple[float, ...]] = {}
         for e, (_, dice, ch, d) in best.items():
-            doc, vocab, answer = self.doc_tokens[d], self.vocab[e], self.answer_vocab[e]
+            postings, vocab, answer = self.entry_postings[e], self.vocab[e], self.answer_vocab[e]
             covered = sum(
                 weights[t]
                 * max(
-                    _credit(f, doc.get(t, 0.0)),
+                    _credit(f, next((g for c, g in postings.get(t, ()) if c == d), 0.0)),
                     VOCAB * _credit(f, vocab.get(t, 0.0)),
                     ANSWER * _credit(f, answer.get(t, 0.0)),
                 )
@@ -207,7 +214,8 @@ def combine(dice: float, chars: float, strong: float, covered: float, total: flo
     # enough, however common its words ("社区数量").
     evidence = min(1.0, max(strong / EVIDENCE, dice**2))
     similarity = (W_DICE * dice + W_CHARS * chars) / (W_DICE + W_CHARS)
-    return 100 * evidence * (covered / total) * similarity**SIM_POWER
+    coverage = min(1.0, covered / total)  # a part met as a whole word may over-credit
+    return 100 * evidence * coverage * similarity**SIM_POWER
 
 
 def _credit(a: float, b: float) -> float:

@@ -68,6 +68,7 @@ class KBProblem:
     fatal: bool = False  # True = the knowledge base cannot be served
 
     def __str__(self) -> str:
+        """``<file>, entry '<id>': <message>``."""
         where = f"{self.file}, entry '{self.entry_id}'" if self.entry_id else self.file
         return f"{where}: {self.message}"
 
@@ -76,6 +77,7 @@ class KBError(Exception):
     """The knowledge base cannot be loaded; names the file and the entry."""
 
     def __init__(self, file: str, entry_id: str | None, message: str) -> None:
+        """Keep the location apart, for callers that want to show it differently."""
         self.file, self.entry_id, self.message = file, entry_id, message
         super().__init__(str(KBProblem(file, entry_id, message)))
 
@@ -88,6 +90,7 @@ class KnowledgeBase:
     by_id: dict[str, Entry] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        """Index the entries by id."""
         object.__setattr__(self, "by_id", {e.id: e for e in self.entries})
 
     @property

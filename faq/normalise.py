@@ -73,13 +73,10 @@ def normalise(text: str, limit: int | None = MAX_CHARS) -> str:
 
 def guess_lang(text: str) -> str | None:
     """Guess 'zh' (any CJK ideograph), 'en' (Latin letters) or None (neither)."""
+    text = unicodedata.normalize("NFKC", text)  # full-width Ａ is a Latin letter too
     if _CJK.search(text):
         return "zh"
     if _LATIN.search(text):
         return "en"
     return None
 
-
-def has_cjk(text: str) -> bool:
-    """True when ``text`` contains at least one CJK ideograph."""
-    return _CJK.search(text) is not None

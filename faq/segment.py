@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import sys
 import threading
 from functools import lru_cache
 
@@ -119,7 +120,8 @@ def _merge(pairs: list[tuple[str, float]]) -> tuple[tuple[str, float], ...]:
     merged: dict[str, float] = {}
     for tok, factor in pairs:
         if factor > merged.get(tok, 0.0):
-            merged[tok] = factor
+            # Interned: the index holds the same few thousand words many times.
+            merged[sys.intern(tok)] = factor
     return tuple(merged.items())
 
 
@@ -157,4 +159,4 @@ def en_tokens(text: str) -> tuple[tuple[str, float], ...]:
         for w in EN_SYNONYMS.get(word, word).split():
             if w not in EN_STOP and len(w) > 1:  # "s" of "building's"
                 out.append(_stem(w))
-    return tuple((t, 1.0) for t in dict.fromkeys(out))
+    return tuple((sys.intern(t), 1.0) for t in dict.fromkeys(out))

@@ -78,10 +78,11 @@ async def run_kind(
 
         if kind == "summary":
             result.queued = await _summaries(session, context, chosen, day, working, now)
-            return result
-        dues = await checkins.due_people(
-            session=session, day=day, community_ids=chosen, is_working=working
-        )
+            dues = []
+        else:
+            dues = await checkins.due_people(
+                session=session, day=day, community_ids=chosen, is_working=working
+            )
         done = await checkins.checkins_on(session=session, day=day)
         work = await checkins.open_work(session=session, group_ids={d.group_id for d in dues})
         names = dict(

@@ -167,14 +167,17 @@ async def due_people(
     }
     result = []
     for gid, name, cid, grid_id, cap, cap_tg, bak, bak_tg, lead, lead_tg in groups:
+        # The captain, unless away today: then the backup, else the grid leader (/away).  A
+        # captain not yet bound to Telegram is not replaced: the summary lists them instead.
         if cap is not None and (gid, cap) not in away:
-            chosen, telegram, stand_in = cap, cap_tg, False
-        elif bak is not None and (gid, bak) not in away:
-            chosen, telegram, stand_in = bak, bak_tg, True
+            chosen = (cap, False) if cap_tg is not None else None
+        elif bak is not None and bak_tg is not None and (gid, bak) not in away:
+            chosen = (bak, True)
         else:
-            chosen, telegram, stand_in = lead, lead_tg, True
-        if chosen is not None and telegram is not None:
-            result.append(Due(chosen, gid, name, cid, grid_id, stand_in))
+            chosen = (lead, True) if lead is not None and lead_tg is not None else None
+        if chosen is not None:
+            person_id, stand_in = chosen
+            result.append(Due(person_id, gid, name, cid, grid_id, stand_in))
     return result
 
 

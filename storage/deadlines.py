@@ -31,7 +31,10 @@ class TimerRun:
 
 
 def _overdue_condition(now: datetime):  # type: ignore[no-untyped-def]
+    # The top-level status term lets PostgreSQL use the status indexes (inside the OR alone
+    # its estimate is off and it scans the primary key over the whole history).
     return and_(
+        Report.status.in_(tuple(lc.OPEN)),
         Report.level == lc.CAPTAIN,
         Report.overdue_at.is_(None),
         or_(
@@ -98,12 +101,7 @@ async def escalate_overdue(
 
 
 async def _captain_side(notices: Notices, report: Report) -> tuple[int, ...]:
-    level = report.level
-    report.level = lc.CAPTAIN  # ask who handles at the captain level, without changing anything
-    try:
-        return await notices.handlers_at_level(report)
-    finally:
-        report.level = level
+    return await notices.handlers_at_level(report, level=lc.CAPTAIN)
 
 
 async def close_unconfirmed(

@@ -191,17 +191,20 @@ async def precheck(
         session=session, report_id=report_id, person_id=actor.person_id
     )
     needed, target = ACTIONS[action]
+    if action == "follow" and follower:
+        return ActionResult("already", report_id, report.status, report.level)
     if not policy.can(actor, needed, svc.ref(report), is_follower=follower):
         visible = policy.can(actor, policy.VIEW, svc.ref(report), is_follower=follower)
         return ActionResult("forbidden" if visible else "not_found", report_id)
     result = ActionResult("ok", report_id, report.status, report.level)
+    if action == "follow" and report.status not in lc.OPEN:
+        return ActionResult("not_found", report_id)
     if target is not None:
         if action in ("fixed", "not_fixed"):
-            return (
-                result
-                if report.status == lc.RESOLVED
-                else ActionResult("illegal", report_id, report.status)
-            )
+            if report.status == lc.RESOLVED:
+                return result
+            outcome = "already" if report.status in (lc.CLOSED, lc.REOPENED) else "illegal"
+            return ActionResult(outcome, report_id, report.status, report.level)
         if report.status == target:
             return ActionResult("already", report_id, report.status, report.level)
         if not lc.can_transition(report.status, target):
@@ -210,7 +213,8 @@ async def precheck(
     if report.status in lc.FINAL or (action != "add_info" and report.status == lc.RESOLVED):
         return ActionResult("illegal", report_id, report.status, report.level)
     level = {"escalate": lc.GRID, "escalate_up": lc.COMMUNITY, "send_back": lc.CAPTAIN}.get(action)
-    if level is not None and report.level == level:
+    lowered = level is not None and action != "send_back" and report.level > level
+    if level is not None and (report.level == level or lowered):
         return ActionResult("already", report_id, report.status, report.level)
     return result
 

@@ -149,7 +149,10 @@ class Notices:
             queued += await self.to_person(person_id, "report_new", payload, report)
         group = await self.session.get(NeighbourGroup, report.group_id)
         if group is not None and group.chat_id is not None:
-            building = details["where"].split(" 📍")[0]
+            building_row = (
+                await self.session.get(Building, report.building_id) if report.building_id else None
+            )
+            building = building_row.name if building_row else "-"  # no unit: too close to a person
             summary = text(
                 "rep.notice.group_new",
                 id=report.id,
@@ -226,18 +229,28 @@ class Notices:
             queued += await self.to_person(person_id, "report_handler", payload, report)
         return queued
 
-    async def handlers_at_level(self, report: Report) -> tuple[int, ...]:
-        """The people who act on the report at its current level."""
-        if report.level == 0:
+    async def handlers_at_level(self, report: Report, level: int | None = None) -> tuple[int, ...]:
+        """The people who act on the report at ``level`` (default: its current level)."""
+        level = report.level if level is None else level
+        if level == 0:
             return (
                 await responsible_for(
                     session=self.session, group_id=report.group_id, today=self._today()
                 )
             ).person_ids
-        if report.level == 1:
+        if level == 1:
             grid = await self.session.get(Grid, report.grid_id)
-            if grid is not None and grid.leader_id is not None:
-                return (grid.leader_id,)
+            leader = (
+                await self.session.get(Person, grid.leader_id) if grid and grid.leader_id else None
+            )
+            # A leader who cannot be reached (not bound, blocked the bot) is skipped: the
+            # escalation goes to the community admins rather than into the void.
+            if (
+                leader is not None
+                and leader.telegram_id is not None
+                and leader.unreachable_since is None
+            ):
+                return (leader.id,)
         admins = await self.session.scalars(
             select(CommunityAdmin.person_id).where(
                 CommunityAdmin.community_id == report.community_id

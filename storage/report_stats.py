@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import lifecycle as lc
 from storage.models import Building, NeighbourGroup, Report
+from storage.report_queries import report_scope
 
 EXPORT_COLUMNS = (
     "id", "group", "building", "unit", "category", "status", "level", "supporters", "description",
@@ -24,7 +25,7 @@ EXPORT_LIMIT = 100_000
 
 
 def _scope(grid_ids: tuple[int, ...], community_ids: tuple[int, ...]):  # type: ignore[no-untyped-def]
-    return or_(Report.grid_id.in_(grid_ids), Report.community_id.in_(community_ids))
+    return report_scope(grid_ids, community_ids)
 
 
 def _hours(start: datetime | None, end: datetime | None) -> float | None:

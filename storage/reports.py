@@ -205,8 +205,8 @@ async def change_level(
     status = report.status
     if report.status in lc.FINAL or report.status == lc.RESOLVED:
         return Change("illegal", status, status)
-    if report.level == to_level:
-        return Change("already", status, status)
+    if report.level == to_level or (kind != "send_back" and to_level < report.level):
+        return Change("already", status, status)  # an escalation never lowers the level
     from_level = report.level
     report.level = to_level
     report.updated_at = now

@@ -18,6 +18,7 @@ from demo.stand_in import BotAPIStandIn, BotMessage
 from demo.timeline import Timeline
 from demo.updates import UpdateFactory, User
 from handlers.context import RUNTIME_KEY, Runtime
+from render.fonts import find_cjk_font
 from scheduler.clock import SimClock
 from scheduler.jobs import register_jobs
 from scheduler.sender import OutboxSender
@@ -62,7 +63,11 @@ class Harness:
         self.settings = settings
         self.stand_in = BotAPIStandIn(clock)
         sender = OutboxSender(
-            db=db, clock=clock, default_language=settings.default_language, tz=settings.tz
+            db=db,
+            clock=clock,
+            default_language=settings.default_language,
+            tz=settings.tz,
+            font=find_cjk_font(settings.cjk_font_path),
         )
         self.runtime = Runtime(settings=settings, db=db, clock=clock, sender=sender)
         self.app = build_application(
@@ -89,7 +94,10 @@ class Harness:
         self.timeline = Timeline(self.app, self.clock, after_each=self._drain)
 
     async def _drain(self) -> None:
-        await self.runtime.sender.drain(self.app.bot)
+        # Jobs that queued something wake the sender; the others need no drain.
+        if self.runtime.sender.wakeup.is_set():
+            self.runtime.sender.wakeup.clear()
+            await self.runtime.sender.drain(self.app.bot)
 
     async def advance(self, delta: timedelta) -> Reply:
         """Move the clock, running every job that falls due in order; what the bot sent."""

@@ -39,14 +39,14 @@ HELDOUT = Path(__file__).with_name("labelled_heldout.yaml")
 class Report:
     """Counts for one labelled set; see the module docstring for definitions."""
 
-    name: str
+    name: str  # "dev" or "heldout"
     in_scope: int = 0
     correct: int = 0
     suggested: int = 0
     wrong_confident: int = 0
     out_of_scope: int = 0
     rejected: int = 0
-    failures: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list, repr=False)
 
     @property
     def top1(self) -> float:
@@ -120,6 +120,7 @@ def distributions(path: Path) -> str:
             margins.append(best - (ranked[1].score if len(ranked) > 1 else 0.0))
 
     def pct(values: list[float]) -> str:
+        """A few percentiles of ``values``."""
         values = sorted(values)
         marks = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
         return " ".join(f"p{int(p * 100)}={values[int(p * (len(values) - 1))]:.1f}" for p in marks)

@@ -157,6 +157,7 @@ def test_every_synonym_fires() -> None:
     from faq.lexicon import ZH_SYNONYMS
 
     def whole(text: str) -> set[str]:
+        """Whole-word tokens of normalised text."""
         return {t for t, f in zh_tokens(text) if f == 1.0}
 
     assert [k for k, v in ZH_SYNONYMS.items() if whole(k) != whole(v)] == []

@@ -16,7 +16,7 @@ from demo.seed import seed_demo
 from settings import Settings
 from storage import reports as svc
 from storage.deadlines import TimerRun, run_timers
-from storage.models import OutboxMessage, Report, ReportEvent
+from storage.models import OutboxMessage, Person, Report, ReportEvent
 from storage.people import Actor, load_actor
 from storage.report_flow import ReportConfig, perform
 from tests.conftest import T0
@@ -57,8 +57,15 @@ async def _world(db: Db, category: str = "repairs", count: int = 1) -> World:
 
 async def _act(db: Db, actor: Actor, rid: int, action: str, at: datetime) -> str:
     async with db.begin() as session:
-        result = await perform(session=session, actor=actor, report_id=rid, action=action,
-                               now=at, config=CONFIG, note="n")  # fmt: skip
+        result = await perform(
+            session=session,
+            actor=actor,
+            report_id=rid,
+            action=action,
+            now=at,
+            config=CONFIG,
+            note="n",
+        )
     return result.outcome
 
 
@@ -70,8 +77,11 @@ async def _run(db: Db, at: datetime) -> TimerRun:
 async def _state(db: Db, rid: int) -> tuple[Report, list[ReportEvent], list[OutboxMessage]]:
     async with db.begin() as session:
         report = await session.get(Report, rid)
-        events = list(await session.scalars(
-            select(ReportEvent).where(ReportEvent.report_id == rid).order_by(ReportEvent.id)))  # fmt: skip
+        events = list(
+            await session.scalars(
+                select(ReportEvent).where(ReportEvent.report_id == rid).order_by(ReportEvent.id)
+            )
+        )
         outbox = list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
     return report, events, outbox
 
@@ -98,7 +108,12 @@ async def test_unacknowledged_report_escalates_once_after_ack_deadline(
     assert (report.level, report.overdue_at, report.escalated_at) == (1, due + MIN, due + MIN)
     last = events[-1]
     assert (last.kind, last.actor_id, last.from_level, last.to_level, last.note) == (
-        "overdue", None, 0, 1, "ack")  # fmt: skip
+        "overdue",
+        None,
+        0,
+        1,
+        "ack",
+    )
     assert _notices(outbox) == {
         (w.grid.person_id, "report_handler", "rep.notice.overdue_leader"),
         (w.captain.person_id, "report_status", "rep.notice.overdue_captain"),
@@ -142,12 +157,21 @@ async def test_resolved_report_closes_after_confirm_window(db: Db) -> None:
     assert await _run(db, later) == TimerRun([], [rid])
     report, events, outbox = await _state(db, rid)
     assert (report.status, report.closed_at, report.level, report.confirm_due_at) == (
-        "closed", later, 0, None)  # fmt: skip
+        "closed",
+        later,
+        0,
+        None,
+    )
     last = events[-1]
     assert (last.kind, last.actor_id, last.from_status, last.to_status) == (
-        "auto_close", None, "resolved", "closed")  # fmt: skip
-    assert _notices(outbox[len(outbox_before):]) == {
-        (w.reporter.person_id, "report_status", "rep.notice.closed_auto")}  # fmt: skip
+        "auto_close",
+        None,
+        "resolved",
+        "closed",
+    )
+    assert _notices(outbox[len(outbox_before) :]) == {
+        (w.reporter.person_id, "report_status", "rep.notice.closed_auto")
+    }
     assert await _run(db, later + DAY) == TimerRun([], [])
 
 
@@ -174,6 +198,21 @@ async def test_sent_back_report_gets_a_fresh_deadline(db: Db) -> None:
     assert (await _run(db, back + 24 * H + MIN)).escalated == [rid]
     _, events, _ = await _state(db, rid)
     assert [e.kind for e in events].count("overdue") == 2
+
+
+async def test_overdue_escalation_reaches_someone_reachable(db: Db) -> None:
+    """When the grid leader blocked the bot, the overdue report's notice still reaches a
+    reachable person above the captain (the community admin), as new reports do."""
+    w = await _world(db)
+    async with db.begin() as session:
+        (await session.get(Person, w.grid.person_id)).unreachable_since = T0
+    assert (await _run(db, T0 + 25 * H)).escalated == w.report_ids
+    _, _, outbox = await _state(db, w.report_ids[0])
+    async with db.begin() as session:
+        reachable = set(await session.scalars(select(Person.id).where(
+            Person.telegram_id.is_not(None), Person.unreachable_since.is_(None))))  # fmt: skip
+    told = {m.person_id for m in outbox if m.payload["text"]["key"] == "rep.notice.overdue_leader"}
+    assert told & reachable
 
 
 async def test_finished_reports_are_never_chased(db: Db) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from storage import lifecycle as lc
 
-N, A, P, R, C, O, J, W = (
+NE, AK, IP, RS, CL, RO, RJ, WD = (
     "new",
     "acknowledged",
     "in_progress",
@@ -24,14 +24,14 @@ N, A, P, R, C, O, J, W = (
 #: or rejects; the reporter withdraws an unfinished report and confirms (closed) or
 #: disputes (reopened) a resolution; nothing ever comes back from closed/rejected/withdrawn.
 LEGAL: dict[str, set[str]] = {
-    N: {A, P, R, J, W},
-    A: {P, R, J, W},
-    P: {R, J, W},
-    R: {C, O},
-    O: {A, P, R, J, W},
-    C: set(),
-    J: set(),
-    W: set(),
+    NE: {AK, IP, RS, RJ, WD},
+    AK: {IP, RS, RJ, WD},
+    IP: {RS, RJ, WD},
+    RS: {CL, RO},
+    RO: {AK, IP, RS, RJ, WD},
+    CL: set(),
+    RJ: set(),
+    WD: set(),
 }
 ALL_PAIRS = list(product(LEGAL, LEGAL))
 
@@ -56,11 +56,11 @@ def test_next_statuses_match_the_table(current: str) -> None:
 
 def test_final_statuses() -> None:
     """Closed, rejected and withdrawn are FINAL, and they are the only statuses without exits."""
-    assert lc.FINAL == {C, J, W}
+    assert lc.FINAL == {CL, RJ, WD}
     assert {s for s in lc.STATUSES if not lc.next_statuses(s)} == set(lc.FINAL)
 
 
-@pytest.mark.parametrize("final", [C, J, W])
+@pytest.mark.parametrize("final", [CL, RJ, WD])
 def test_final_statuses_have_no_exits(final: str) -> None:
     """No status at all (itself included) is reachable from a FINAL status."""
     assert not any(lc.can_transition(final, target) for target in lc.STATUSES)
@@ -68,21 +68,21 @@ def test_final_statuses_have_no_exits(final: str) -> None:
 
 def test_open_and_unacknowledged_sets() -> None:
     """OPEN is what someone must still act on; UNACKNOWLEDGED is new or reopened."""
-    assert lc.OPEN == {N, A, P, O}
-    assert lc.UNACKNOWLEDGED == {N, O}
-    assert lc.OPEN.isdisjoint(lc.FINAL) and R not in lc.OPEN
+    assert lc.OPEN == {NE, AK, IP, RO}
+    assert lc.UNACKNOWLEDGED == {NE, RO}
+    assert lc.OPEN.isdisjoint(lc.FINAL) and RS not in lc.OPEN
 
 
 def test_no_status_steps_to_itself() -> None:
-    """A repeated action is never a transition (services answer ``already`` instead)."""
+    """AK repeated action is never a transition (services answer ``already`` instead)."""
     assert not any(lc.can_transition(s, s) for s in lc.STATUSES)
 
 
 def test_unknown_status_has_no_transitions() -> None:
     """An unknown status (e.g. a corrupted row) allows nothing and raises nothing."""
     assert lc.next_statuses("archived") == frozenset()
-    assert not lc.can_transition("archived", N)
-    assert not lc.can_transition(N, "archived")
+    assert not lc.can_transition("archived", NE)
+    assert not lc.can_transition(NE, "archived")
 
 
 def _reachable(start: str) -> set[str]:
@@ -97,10 +97,10 @@ def _reachable(start: str) -> set[str]:
 
 def test_every_status_is_reachable_from_new() -> None:
     """Following legal steps from ``new`` reaches every status."""
-    assert _reachable(N) == set(lc.STATUSES)
+    assert _reachable(NE) == set(lc.STATUSES)
 
 
-@pytest.mark.parametrize("status", [N, A, P, R, O])
+@pytest.mark.parametrize("status", [NE, AK, IP, RS, RO])
 def test_every_non_final_status_can_still_end(status: str) -> None:
     """From any non-final status some FINAL status is reachable (no report is stuck)."""
     assert _reachable(status) & lc.FINAL
