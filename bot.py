@@ -27,9 +27,11 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
+from faq import KBError, load_kb
 from handlers import all_handlers
 from handlers.context import RUNTIME_KEY, Runtime, WulinContext, preload_actor
 from handlers.errors import error_handler
+from handlers.faq import KB_DIR, refresh_faq
 from locales import translate
 from render.fonts import find_cjk_font
 from scheduler.clock import Clock, SystemClock
@@ -122,6 +124,11 @@ async def _post_stop(app: Application) -> None:  # type: ignore[type-arg]
         task.cancel()
 
 
+def check_knowledge_base(settings: Settings) -> None:
+    """Load the FAQ knowledge base once; raises ``KBError`` naming file and entry."""
+    load_kb(settings.faq_kb_dir or KB_DIR)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the chosen subcommand; returns the exit status."""
     parser = _parser()
@@ -140,6 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     return int(args.func(settings, args) or 0)
 
 
@@ -169,16 +178,31 @@ def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     from storage.migrate import upgrade_to_head
 
+    try:
+        check_knowledge_base(settings)
+    except KBError as exc:
+        print(
+            f"wulin: the FAQ knowledge base is invalid: {exc} (run: python bot.py faq check)",
+            file=sys.stderr,
+        )
+        return 2
     runtime, engine = build_runtime(settings)
-    asyncio.run(upgrade_to_head(engine))
+
+    async def prepare() -> None:
+        await upgrade_to_head(engine)
+        # Connections belong to this event loop; the application opens its own.
+        await engine.dispose()
+
+    asyncio.run(prepare())
     if runtime.sender.font is None:
-        from render.fonts import MISSING_HINT  # noqa: PLC0415
+        from render.fonts import MISSING_HINT
 
         log.warning("weekly digest charts will show boxes for Chinese: %s", MISSING_HINT)
     app = build_application(runtime)
 
     async def start_sender(application: Application) -> None:  # type: ignore[type-arg]
         await _post_init(application)
+        await refresh_faq(runtime)
         await register_jobs(application)
         # Reminders missed while the bot was down go out now if their window is still open.
         await catch_up(application.context_types.context(application=application))

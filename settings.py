@@ -62,9 +62,20 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(default=8, ge=1, le=100)
     outbox_poll_seconds: float = Field(default=1.0, gt=0, le=60)
 
+    # FAQ (thresholds: see faq/THRESHOLDS.md for how the defaults were measured)
+    faq_kb_dir: Path | None = None  # default: the knowledge base shipped in faq/kb
+    faq_answer_threshold: float | None = Field(default=None, ge=0, le=100)
+    faq_margin: float | None = Field(default=None, ge=0, le=100)
+    faq_suggest_threshold: float | None = Field(default=None, ge=0, le=100)
+    faq_group_threshold: float | None = Field(default=None, ge=0, le=100)
+
     # Reports (JSON in the environment for the dict settings)
-    report_categories: dict[str, tuple[str, str]] = Field(default_factory=lambda: dict(DEFAULT_CATEGORIES))
-    report_ack_hours: dict[str, float] = Field(default_factory=lambda: {"default": 24.0, "safety": 2.0})
+    report_categories: dict[str, tuple[str, str]] = Field(
+        default_factory=lambda: dict(DEFAULT_CATEGORIES)
+    )
+    report_ack_hours: dict[str, float] = Field(
+        default_factory=lambda: {"default": 24.0, "safety": 2.0}
+    )
     report_resolve_hours: dict[str, float] = Field(default_factory=lambda: {"default": 168.0})
     report_confirm_days: float = Field(default=3.0, gt=0, le=60)
     report_duplicate_days: int = Field(default=14, ge=0, le=365)

@@ -252,6 +252,9 @@ async def build_console(
     app = build_application(runtime, request=stand_in, rate_limit=False, with_updater=False)
     await app.initialize()
     runtime.bot_username = app.bot.username
+    from handlers.faq import refresh_faq
+
+    await refresh_faq(runtime)
     from scheduler.jobs import register_jobs
 
     await register_jobs(app)

@@ -15,6 +15,8 @@ def all_handlers() -> list[tuple[int, BaseHandler]]:  # type: ignore[type-arg]
     from handlers import (
         checkin,
         fallback,
+        faq,
+        faq_answers,
         meeting,
         profile,
         report_actions,
@@ -30,9 +32,11 @@ def all_handlers() -> list[tuple[int, BaseHandler]]:  # type: ignore[type-arg]
         *report_actions.handlers(),
         *checkin.handlers(),
         *meeting.handlers(),
+        *faq_answers.handlers(),
         *profile.handlers(),
         *report_lists.handlers(),
         *report_admin.handlers(),
+        *faq.handlers(),
         *fallback.handlers(),
     ]
     return [(0, handler) for handler in ordered]

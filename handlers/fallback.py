@@ -48,11 +48,6 @@ async def stale_button(update: Update, context: WulinContext) -> None:
     await refuse_callback(update, context)
 
 
-async def placeholder_text(update: Update, context: WulinContext) -> None:
-    """Free text in a private chat, until the FAQ feature answers it."""
-    await reply(update, context.t("faq.placeholder"))
-
-
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     """Catch-alls; registered after every feature."""
     new = filters.UpdateType.MESSAGE
@@ -61,7 +56,6 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
         MessageHandler(filters.UpdateType.EDITED_MESSAGE, edited_message),
         MessageHandler(filters.COMMAND & PRIVATE & new, unknown_command),
         MessageHandler(filters.COMMAND & GROUPS & new, group_command),
-        MessageHandler(filters.TEXT & PRIVATE & new, placeholder_text),
         MessageHandler(PRIVATE & new & ~filters.StatusUpdate.ALL, unsupported_media),
         CallbackQueryHandler(stale_button),
     ]

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Building, CommunityAdmin, Grid, NeighbourGroup, Person
+from storage.models import Building, Community, CommunityAdmin, Grid, NeighbourGroup, Person
 
 NAME_MAX = 64
 UNIT_MAX = 16
@@ -37,6 +37,7 @@ class Actor:
     leads_grids: tuple[int, ...] = ()
     admin_of: tuple[int, ...] = ()
     roles: frozenset[str] = field(default_factory=frozenset)
+    community_code: str | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -58,14 +59,26 @@ async def get_person_by_telegram(*, session: AsyncSession, telegram_id: int) -> 
 
 
 async def load_actor(*, session: AsyncSession, telegram_id: int) -> Actor | None:
-    """Load the actor for a Telegram user; None when the bot has never seen them."""
-    person = await get_person_by_telegram(session=session, telegram_id=telegram_id)
-    if person is None:
+    """Load the actor for a Telegram user; None when the bot has never seen them.
+
+    One indexed query for a resident (person and community code together); staff need a
+    few more for their roles.
+    """
+    row = (
+        await session.execute(
+            select(Person, Community.code)
+            .outerjoin(Community, Community.id == Person.community_id)
+            .where(Person.telegram_id == telegram_id)
+        )
+    ).first()
+    if row is None:
         return None
-    return await actor_of(session=session, person=person)
+    return await actor_of(session=session, person=row[0], community_code=row[1])
 
 
-async def actor_of(*, session: AsyncSession, person: Person) -> Actor:
+async def actor_of(
+    *, session: AsyncSession, person: Person, community_code: str | None = None
+) -> Actor:
     """Build the ``Actor`` of a person, looking up staff roles only for imported staff."""
     captain_of: list[int] = []
     backup_of: list[int] = []
@@ -103,6 +116,7 @@ async def actor_of(*, session: AsyncSession, person: Person) -> Actor:
         name=person.display_name,
         language=person.language,
         community_id=person.community_id,
+        community_code=community_code,
         group_id=person.group_id if person.left_at is None else None,
         building_id=person.building_id,
         unit=person.unit,

@@ -18,6 +18,7 @@ from demo.stand_in import BotAPIStandIn, BotMessage
 from demo.timeline import Timeline
 from demo.updates import UpdateFactory, User
 from handlers.context import RUNTIME_KEY, Runtime
+from handlers.faq import refresh_faq
 from render.fonts import find_cjk_font
 from scheduler.clock import SimClock
 from scheduler.jobs import register_jobs
@@ -90,6 +91,7 @@ class Harness:
         await self.app.initialize()
         self.runtime.bot_username = self.app.bot.username
         self.app.bot_data[RUNTIME_KEY] = self.runtime
+        await refresh_faq(self.runtime)
         await register_jobs(self.app)
         self.timeline = Timeline(self.app, self.clock, after_each=self._drain)
 

@@ -1,6 +1,7 @@
 """All ORM models; importing this package registers every table on ``Base.metadata``."""
 
 from storage.models.base import Base, UTCDateTime
+from storage.models.faq import FaqFeedback, FaqLocalEntry, FaqQuestion, FaqUnanswered
 from storage.models.org import (
     Building,
     Community,
@@ -30,6 +31,10 @@ __all__ = [
     "Community",
     "CommunityAdmin",
     "CommunitySchedule",
+    "FaqFeedback",
+    "FaqLocalEntry",
+    "FaqQuestion",
+    "FaqUnanswered",
     "Grid",
     "HolidayOverride",
     "InviteCode",

@@ -24,8 +24,12 @@ async def make_bot(db: async_sessionmaker[AsyncSession]) -> AsyncIterator[MakeBo
     async def make(local: str, *, timezone: str = "Asia/Shanghai", **settings: object) -> Harness:
         tz = ZoneInfo(timezone)
         start = datetime.strptime(local, "%Y-%m-%d %H:%M").replace(tzinfo=tz)
-        config = Settings(_env_file=None, database_url="sqlite+aiosqlite:///:memory:", timezone=timezone,
-                          **settings)
+        config = Settings(
+            _env_file=None,
+            database_url="sqlite+aiosqlite:///:memory:",
+            timezone=timezone,
+            **settings,
+        )
         harness = Harness(db=db, clock=SimClock(start), settings=config)
         await harness.start()
         started.append(harness)

@@ -57,7 +57,9 @@ async def test_admin_holiday_override(make_bot: MakeBot) -> None:
     """/holiday add makes a working day quiet; /holiday remove makes a Saturday a working day."""
     bot = await make_bot("2026-12-01 08:00")
     assert "休息日" in (await bot.send(PEOPLE["admin"], "/holiday add 2026-12-01")).only().text
-    assert "设为工作日" in (await bot.send(PEOPLE["admin"], "/holiday remove 2026-12-05")).only().text
+    assert (
+        "设为工作日" in (await bot.send(PEOPLE["admin"], "/holiday remove 2026-12-05")).only().text
+    )
     await bot.advance(timedelta(hours=1, minutes=1))
     assert reminders(bot, CAPTAIN) == []
     await bot.advance(timedelta(days=4))
@@ -97,7 +99,9 @@ async def test_away_captain_is_not_reminded_the_backup_is(make_bot: MakeBot) -> 
     await bot.send(CAPTAIN, "/away 2026-12-01 2026-12-02")
     await bot.advance(timedelta(hours=1, minutes=1))
     assert reminders(bot, CAPTAIN) == []
-    assert any("代为负责「和平里邻里小组」" in t for t in reminders(bot, GRID))  # no bound backup: grid leader
+    assert any(
+        "代为负责「和平里邻里小组」" in t for t in reminders(bot, GRID)
+    )  # no bound backup: grid leader
 
 
 async def test_issue_note_and_checkin_command(make_bot: MakeBot) -> None:

@@ -36,12 +36,24 @@ async def add_captains(bot: Harness, count: int) -> list[int]:
     async with bot.db.begin() as session:
         grid = await session.scalar(select(Grid).where(Grid.code == "g1"))
         for n in range(count):
-            person = Person(telegram_id=900000 + n, display_name=f"邻长{n}", created_at=bot.now(),
-                            community_id=grid.community_id, staff_key=f"name:邻长{n}")
+            person = Person(
+                telegram_id=900000 + n,
+                display_name=f"邻长{n}",
+                created_at=bot.now(),
+                community_id=grid.community_id,
+                staff_key=f"name:邻长{n}",
+            )
             session.add(person)
             await session.flush()
-            session.add(NeighbourGroup(community_id=grid.community_id, grid_id=grid.id, code=f"x{n}",
-                                       name=f"测试组{n}", captain_id=person.id))
+            session.add(
+                NeighbourGroup(
+                    community_id=grid.community_id,
+                    grid_id=grid.id,
+                    code=f"x{n}",
+                    name=f"测试组{n}",
+                    captain_id=person.id,
+                )
+            )
             ids.append(900000 + n)
     return ids
 
@@ -80,13 +92,21 @@ async def test_two_processes_send_each_reminder_once(make_bot: MakeBot) -> None:
     second = Harness(db=first.db, clock=first.clock, settings=first.settings)
     await second.start(seed=False)
     try:
-        await asyncio.gather(run_kind(context_of(first), "checkin", "09:00"),
-                             run_kind(context_of(second), "checkin", "09:00"))
-        await asyncio.gather(first.runtime.sender.drain(first.app.bot), second.runtime.sender.drain(second.app.bot))
+        await asyncio.gather(
+            run_kind(context_of(first), "checkin", "09:00"),
+            run_kind(context_of(second), "checkin", "09:00"),
+        )
+        await asyncio.gather(
+            first.runtime.sender.drain(first.app.bot), second.runtime.sender.drain(second.app.bot)
+        )
     finally:
         await second.stop()
-    counts = Counter(m.chat_id for bot in (first, second) for m in bot.stand_in.messages.values()
-                     if "早上好" in m.text)
+    counts = Counter(
+        m.chat_id
+        for bot in (first, second)
+        for m in bot.stand_in.messages.values()
+        if "早上好" in m.text
+    )
     assert len(counts) == 32 and set(counts.values()) == {1}
 
 
@@ -115,8 +135,11 @@ async def test_blocked_captain_is_reported_unreachable(make_bot: MakeBot) -> Non
     await bot.advance(timedelta(minutes=2))
     async with bot.db.begin() as session:
         person = await session.scalar(select(Person).where(Person.telegram_id == CAPTAIN.id))
-        failed = await session.scalar(select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.status == "unreachable"))
+        failed = await session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.status == "unreachable")
+        )
     assert person.unreachable_since is not None and failed == 1
     reply = await bot.advance(timedelta(hours=11))
     assert "王芳（已屏蔽机器人）" in reply.to(GRID)[0].text

@@ -54,10 +54,17 @@ async def test_reminders_rsvp_and_agenda(make_bot: MakeBot) -> None:
     (reminder,) = [m for m in day_before.to(CAPTAIN) if "碰头会" in m.text]
     assert "明天 19:00" in reminder.text and reminder.button_labels() == ["👍 参加", "🙏 请假"]
     assert "参加" in (await bot.press(CAPTAIN, "参加", message=reminder)).only().text
-    await bot.press(CAPTAIN2, "请假", message=[m for m in day_before.to(CAPTAIN2) if "碰头会" in m.text][0])
+    await bot.press(
+        CAPTAIN2, "请假", message=next(m for m in day_before.to(CAPTAIN2) if "碰头会" in m.text)
+    )
     hour_before = await bot.advance(timedelta(hours=23))
     leader = [m for m in hour_before.to(GRID) if "回复情况" in m.text][-1].text
-    assert "参加：王芳" in leader and "请假：刘洋" in leader and "建议议程" in leader and "#1" in leader
+    assert (
+        "参加：王芳" in leader
+        and "请假：刘洋" in leader
+        and "建议议程" in leader
+        and "#1" in leader
+    )
 
 
 async def test_last_weeks_rsvp_button_is_refused(make_bot: MakeBot) -> None:
@@ -65,7 +72,7 @@ async def test_last_weeks_rsvp_button_is_refused(make_bot: MakeBot) -> None:
     bot = await make_bot("2026-12-01 10:00")
     await bot.send(GRID, "/meeting set wed 19:00 活动室")
     reply = await bot.advance(timedelta(hours=9))
-    reminder = [m for m in reply.to(CAPTAIN) if "碰头会" in m.text][0]
+    reminder = next(m for m in reply.to(CAPTAIN) if "碰头会" in m.text)
     await bot.advance(timedelta(days=7))
     assert "已经过去了" in (await bot.press(CAPTAIN, "参加", message=reminder)).only().text
 

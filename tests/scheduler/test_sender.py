@@ -56,7 +56,7 @@ async def _status(db) -> tuple[str, int]:
 
 async def test_sends_in_the_recipients_language(setup) -> None:
     """Texts and button labels are rendered in the recipient's language at send time."""
-    db, clock, stand_in, bot, sender, person_id = setup
+    db, _clock, stand_in, bot, sender, person_id = setup
     await _queue(db, person_id)
     assert await sender.drain(bot) == 1
     (message,) = stand_in.sent_to(42)
@@ -105,7 +105,7 @@ async def test_5xx_retries_with_backoff_then_gives_up(setup) -> None:
 
 async def test_bad_request_is_not_retried(setup) -> None:
     """A 400 about the message itself fails at once."""
-    db, clock, stand_in, bot, sender, person_id = setup
+    db, _clock, stand_in, bot, sender, person_id = setup
     stand_in.fail_next("sendMessage", 400, "Bad Request: can't parse entities")
     await _queue(db, person_id)
     await sender.drain(bot)

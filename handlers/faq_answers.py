@@ -1,0 +1,202 @@
+"""Questions the FAQ could not answer, from the other side: the captain answers a forwarded
+question (the answer reaches the resident), an admin promotes good answers into the
+community's FAQ (/faqanswers) and reads what residents asked in vain (/unanswered)."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from handlers.context import WulinContext
+from handlers.faq import refresh_faq
+from handlers.ui import keyboard, parse_callback, refuse_callback, reply
+from storage import faq_store, outbox
+from storage.models import FaqQuestion
+from storage.profile import community_names
+
+AWAIT_ANSWER = 50
+PENDING = "faq_answering"
+PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+
+
+def _may_answer(context: WulinContext, question: FaqQuestion) -> bool:
+    actor = context.actor
+    if actor is None:
+        return False
+    return (
+        question.group_id in actor.captain_of
+        or question.group_id in actor.backup_of
+        or question.community_id in actor.admin_of
+        or bool(actor.leads_grids)
+    )
+
+
+async def answer_button(update: Update, context: WulinContext) -> int:
+    """``fq:ans:<question>``: ask the captain for the answer text."""
+    query = update.callback_query
+    match = parse_callback(query.data if query else None, "fq", r"ans:(\d{1,10})")
+    if query is None or match is None:
+        await refuse_callback(update, context)
+        return ConversationHandler.END
+    async with context.db.begin() as session:
+        question = await session.get(FaqQuestion, int(match[1]))
+    if question is None or not _may_answer(context, question):
+        await refuse_callback(update, context, "common.not_allowed")
+        return ConversationHandler.END
+    await query.answer()
+    if question.answered_at is not None:
+        await reply(update, context.t("faq.answer.already"))
+        return ConversationHandler.END
+    context.user_data[PENDING] = question.id
+    await reply(update, context.t("faq.answer.ask"))
+    return AWAIT_ANSWER
+
+
+async def receive_answer(update: Update, context: WulinContext) -> int:
+    """The captain's answer: stored once, sent to the resident, admins told."""
+    question_id = context.user_data.pop(PENDING, None)
+    text = (update.effective_message.text or "").strip() if update.effective_message else ""
+    actor = context.actor
+    if question_id is None or actor is None:
+        return ConversationHandler.END
+    if not text:
+        context.user_data[PENDING] = question_id
+        await reply(update, context.t("rep.note_empty"))
+        return AWAIT_ANSWER
+    now = context.clock.now()
+    async with context.db.begin() as session:
+        row = await faq_store.answer_question(
+            session=session, question_id=question_id, answer=text, by=actor.person_id, now=now
+        )
+        if row is not None:
+            await outbox.enqueue_to_person(
+                session=session,
+                person_id=row.asker_id,
+                kind="faq_answer",
+                now=now,
+                payload={
+                    "text": outbox.text(
+                        "faq.answer.to_resident", question=row.question, answer=text
+                    )
+                },
+            )
+            for admin_id in await faq_store.admins_of(
+                session=session, community_id=row.community_id
+            ):
+                await outbox.enqueue_to_person(
+                    session=session,
+                    person_id=admin_id,
+                    kind="faq_answered",
+                    now=now,
+                    payload={"text": outbox.text("faq.answer.to_admin")},
+                    dedup_key=f"{admin_id}:faq_answered:{now.date().isoformat()}",
+                )
+    if row is None:
+        await reply(update, context.t("faq.answer.already"))
+        return ConversationHandler.END
+    context.wake_outbox()
+    await reply(update, context.t("faq.answer.sent"))
+    return ConversationHandler.END
+
+
+async def cancel(update: Update, context: WulinContext) -> int:
+    """/cancel while an answer is expected."""
+    context.user_data.pop(PENDING, None)
+    await reply(update, context.t("common.cancelled"))
+    return ConversationHandler.END
+
+
+async def faqanswers_command(update: Update, context: WulinContext) -> None:
+    """/faqanswers: answered questions an admin can add to the community's FAQ."""
+    actor = context.actor
+    if actor is None or not actor.admin_of:
+        await reply(update, context.t("faq.promote.not_admin"))
+        return
+    async with context.db.begin() as session:
+        rows = await faq_store.answered_for_promotion(session=session, community_ids=actor.admin_of)
+    if not rows:
+        await reply(update, context.t("faq.promote.none"))
+        return
+    lines = [
+        context.t("faq.promote.line", id=r.id, question=r.question, answer=r.answer) for r in rows
+    ]
+    buttons = [[(context.t("faq.promote.btn", id=r.id), f"fq:pr:{r.id}")] for r in rows]
+    await reply(
+        update,
+        "\n\n".join([context.t("faq.promote.title"), *lines]),
+        reply_markup=keyboard(buttons),
+    )
+
+
+async def promote_button(update: Update, context: WulinContext) -> None:
+    """``fq:pr:<question>``: add the question and answer to the community's local FAQ."""
+    query, actor = update.callback_query, context.actor
+    match = parse_callback(query.data if query else None, "fq", r"pr:(\d{1,10})")
+    if query is None or match is None or actor is None or not actor.admin_of:
+        await refuse_callback(update, context)
+        return
+    async with context.db.begin() as session:
+        question = await session.get(FaqQuestion, int(match[1]))
+        if question is None or question.community_id not in actor.admin_of:
+            await refuse_callback(update, context, "common.not_allowed")
+            return
+        (code,) = await faq_store.community_codes(session=session, ids=(question.community_id,))
+        entry = await faq_store.promote(
+            session=session, question_id=question.id, community_code=code, now=context.clock.now()
+        )
+    if entry is None:
+        await refuse_callback(update, context, "faq.forward.expired")
+        return
+    await refresh_faq(context.runtime)
+    await query.answer()
+    await reply(update, context.t("faq.promote.done", id=question.id))
+
+
+async def unanswered_command(update: Update, context: WulinContext) -> None:
+    """/unanswered: what residents of the admin's community asked in vain, most asked first."""
+    actor = context.actor
+    if actor is None or not actor.admin_of:
+        await reply(update, context.t("faq.promote.not_admin"))
+        return
+    async with context.db.begin() as session:
+        names = await community_names(session=session, ids=actor.admin_of)
+        codes = await faq_store.community_codes(session=session, ids=actor.admin_of)
+        rows = await faq_store.unanswered(session=session, community_codes=codes, limit=30)
+    if not rows:
+        await reply(update, context.t("faq.unanswered.none"))
+        return
+    lines = [context.t("faq.unanswered.line", count=r.count, sample=r.sample[:80]) for r in rows]
+    await reply(
+        update, "\n".join([context.t("faq.unanswered.title") + " " + "、".join(names), *lines])
+    )
+
+
+def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    """The captain-answer conversation and the admin commands."""
+    conversation = ConversationHandler(
+        entry_points=[CallbackQueryHandler(answer_button, pattern=r"^fq:ans:")],
+        states={
+            AWAIT_ANSWER: [
+                MessageHandler(filters.TEXT & ~filters.COMMAND & PRIVATE, receive_answer)
+            ]
+        },
+        fallbacks=[
+            CommandHandler("cancel", cancel, filters=PRIVATE),
+            CallbackQueryHandler(answer_button, pattern=r"^fq:ans:"),
+        ],
+        name="faq_answer",
+        allow_reentry=True,
+    )
+    return [
+        conversation,
+        CommandHandler("faqanswers", faqanswers_command, filters=PRIVATE),
+        CommandHandler("unanswered", unanswered_command, filters=PRIVATE),
+        CallbackQueryHandler(promote_button, pattern=r"^fq:pr:"),
+    ]
