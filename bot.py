@@ -32,6 +32,8 @@ from handlers import all_handlers
 from handlers.context import RUNTIME_KEY, Runtime, WulinContext, preload_actor
 from handlers.errors import error_handler
 from handlers.faq import KB_DIR, refresh_faq
+from handlers.flood import flood_guard
+from handlers.metrics import Metrics, count_end, count_start, serve
 from locales import translate
 from render.fonts import find_cjk_font
 from scheduler.clock import Clock, SystemClock
@@ -103,6 +105,7 @@ def build_application(
     warnings.filterwarnings("ignore", message=".*per_message=False.*", category=PTBUserWarning)
     app = builder.build()
     app.bot_data[RUNTIME_KEY] = runtime
+    app.add_handler(TypeHandler(Update, flood_guard), group=-2)
     app.add_handler(TypeHandler(Update, preload_actor), group=-1)
     for group, handler in all_handlers():
         app.add_handler(handler, group=group)
@@ -122,6 +125,18 @@ async def _post_stop(app: Application) -> None:  # type: ignore[type-arg]
     task = app.bot_data.pop("sender_task", None)
     if task is not None:
         task.cancel()
+
+
+def enable_metrics(app: Application, runtime: Runtime, port: int | None) -> Metrics:  # type: ignore[type-arg]
+    """Count updates and outbox outcomes; serve them on ``port`` when given."""
+    metrics = Metrics()
+    runtime.extras["metrics"] = metrics
+    runtime.sender.metrics = metrics
+    app.add_handler(TypeHandler(Update, count_start, block=True), group=-3)
+    app.add_handler(TypeHandler(Update, count_end, block=True), group=99)
+    if port:
+        serve(metrics, port)
+    return metrics
 
 
 def check_knowledge_base(settings: Settings) -> None:
@@ -161,6 +176,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(title="subcommands", metavar="COMMAND")
     run = sub.add_parser("run", help="run the real bot (long polling, or --webhook)")
     run.add_argument("--webhook", action="store_true", help="run PTB's webhook server instead")
+    run.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="serve Prometheus /metrics and /health on this port",
+    )
     run.set_defaults(func=_cmd_run)
     admin_cli.add_subcommands(sub)
     return parser
@@ -199,6 +220,8 @@ def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
         log.warning("weekly digest charts will show boxes for Chinese: %s", MISSING_HINT)
     app = build_application(runtime)
+    if args.metrics_port:
+        enable_metrics(app, runtime, args.metrics_port)
 
     async def start_sender(application: Application) -> None:  # type: ignore[type-arg]
         await _post_init(application)

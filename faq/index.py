@@ -1,29 +1,25 @@
-"""Inverted index of phrasings, and the per-entry similarity score (0–100).
+"""Inverted index of an entry's texts, and the features that say how well it fits a question.
 
-Each entry contributes *documents* in each language: its canonical question and
-its phrasings. Postings are kept per scope (city-wide, or one community): a
-question only looks up the city-wide postings and its own community's, so the
-cost does not grow with the number of communities. The postings give each
-entry the weight it shares with the question; only the ``MAX_CANDIDATES``
-entries sharing the most are then compared phrasing by phrasing (pre-filter).
+Each entry contributes *documents* in each language (its canonical question and
+its phrasings) and a *vocabulary* (the tokens of those documents and of its
+tags; its answer counts apart). Postings are kept per scope (city-wide, or one
+community): a question only looks up the city-wide postings and its own
+community's, so the cost does not grow with the number of communities, and one
+community's file never changes the scores seen by another.
 
-For one entry, with its best document (the one with the highest
-``W_DICE·dice + W_CHARS·chars``):
+For every entry sharing a word with the question, :meth:`LangIndex.features`
+gives three numbers in 0–1 (combined into the score by ``faq.score``):
 
-* ``dice`` — weighted Dice overlap of tokens (token weight = rarity among
-  city-wide entries × specificity in general Chinese); it carries the meaning;
-* ``chars`` — rapidfuzz ``fuzz.ratio`` of the character strings; it forgives
-  typos and segmentation accidents that tokens cannot see;
-* ``coverage`` — the share of the question's weight that the entry explains:
-  fully by the best document, at a discount by the rest of the entry (other
-  phrasings and tags: ``VOCAB``, answer: ``ANSWER``). Unexplained content
-  words mark a question about something else (补贴, 招聘, 收费 …);
-* ``evidence`` — below 1 when the words matched in phrasings and tags are too
-  few or too common to support any answer (你是谁 → 谁), unless the question
-  is (nearly) one of the phrasings.
-
-``score = 100 · evidence · coverage · S ** SIM_POWER`` with
-``S = (W_DICE·dice + W_CHARS·chars) / (W_DICE + W_CHARS)``.
+* ``words`` — weighted Dice overlap of tokens with the entry's closest document
+  (token weight = rarity among city-wide entries × specificity in general
+  Chinese); it carries the meaning, after typo and synonym folding;
+* ``chars`` — Dice overlap of character bigrams (English: trigrams) with the
+  same document; it forgives segmentation accidents that tokens cannot see;
+* ``coverage`` — the share of the question's *content* weight (question words
+  such as 怎么/多少/how left out) that the entry explains: fully by its
+  phrasings and tags, at a discount by its answer. A content word that no entry
+  knows weighs ``UNSEEN`` times the rarest known word: a question about
+  something the knowledge base never mentions (工资, 签证, joke) is not ours.
 """
 
 from __future__ import annotations
@@ -33,38 +29,38 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz, process
-
 from faq.kb import Entry
+from faq.lexicon import EN_INTENT, INTENT_WORDS
 from faq.segment import PART_FACTOR, specificity
 from faq.text import Text, command_owners, prepare
 
-# Phrasing similarity S = (W_DICE·dice + W_CHARS·chars) / (W_DICE + W_CHARS).
-W_DICE, W_CHARS = 0.5, 0.6
-# Coverage decides how sure we are; phrasing similarity, tempered by SIM_POWER,
-# mostly ranks entries that explain the same words (siblings).
-SIM_POWER = 0.2
-# Weight matched in phrasings and tags needed for full evidence (≈ one rare word).
-EVIDENCE = 3.0
-# How much a question word counts as explained when the entry has it in another
-# phrasing or a tag (VOCAB), or only in its answer (ANSWER), rather than in the
-# best document; credit when one side has a whole word and the other has it only
-# as a part (联席会 / 党群联席会).
-ANSWER, VOCAB, PART_MATCH = 0.5, 0.5, 0.7
-# Weight of a word that no city-wide entry uses, relative to the rarest known
-# word: a question about something we never mention is probably not ours.
+# How much a question word counts as explained when the entry mentions it only in
+# its answer; credit when one side has a whole word and the other only a part.
+ANSWER, PART_MATCH = 0.5, 0.7
+# Weight of a content word that no city-wide entry uses, relative to the rarest
+# known word: a question about something we never mention is probably not ours.
 UNSEEN = 2.0
-# Entries compared phrasing by phrasing per question, the rest being pre-filtered
+# Entries compared document by document per question, the rest being pre-filtered
 # out by the weight they share with it (bounds the cost on a big knowledge base).
-MAX_CANDIDATES = 48
+MAX_CANDIDATES = 40
+
+
+@dataclass(frozen=True)
+class Features:
+    """How well one entry fits a question; each value within 0–1."""
+
+    words: float  # token overlap with the entry's closest document
+    chars: float  # character n-gram overlap with that document
+    coverage: float  # share of the question's content weight the entry explains
 
 
 @dataclass
 class _Scope:
     """Postings of one scope (city-wide, or one community) in one language."""
 
-    # token → [(entry position, factor in the entry's phrasings and tags)]
-    postings: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    tokens: dict[str, list[tuple[int, float]]] = field(default_factory=dict)  # → (entry, f)
+    grams: dict[str, list[int]] = field(default_factory=dict)  # → documents
+    vocab: set[str] = field(default_factory=set)  # every token of the scope's entries
 
 
 class LangIndex:
@@ -74,22 +70,23 @@ class LangIndex:
         """Index the ``lang`` side of ``entries`` (city-wide and local alike)."""
         self.lang = lang
         self.entries = list(entries)
+        self.intent = INTENT_WORDS if lang == "zh" else EN_INTENT
         self.doc_entry: list[int] = []
-        self.doc_chars: list[str] = []
+        self.doc_tokens: list[dict[str, float]] = []
+        self.doc_grams: list[int] = []  # number of grams of each document
         self.doc_weight: list[float] = []  # total token weight of each document
-        # per entry: token → [(document position, factor)], its own small index
-        self.entry_postings: list[dict[str, list[tuple[int, float]]]] = []
-        self.vocab: list[dict[str, float]] = []  # per entry: phrasings and tags
+        self.entry_docs: list[list[int]] = [[] for _ in self.entries]
+        self.vocab: list[dict[str, float]] = []  # per entry: documents and tags
         self.answer_vocab: list[dict[str, float]] = []  # per entry: its answer
+        self.scopes: dict[str | None, _Scope] = {}
         for e_idx, entry in enumerate(self.entries):
             self._add_entry(entry, e_idx)
         position = {id(e): i for i, e in enumerate(self.entries)}
         for code in dict.fromkeys(e.community for e in self.entries):
             local = [e for e in self.entries if e.community == code]
             for cmd, owner in command_owners(local, lang).items():
-                e_idx = position[id(owner)]
-                self.vocab[e_idx][cmd] = 1.0
-                self._add_doc(e_idx, Text(cmd, {cmd: 1.0}))
+                self.vocab[position[id(owner)]][cmd] = 1.0
+                self._add_doc(position[id(owner)], Text(cmd, {cmd: 1.0}, frozenset([cmd])))
         # Rarity is counted over city-wide entries only, so that one community's
         # file never changes how answers are scored for another community.
         city = [i for i, e in enumerate(self.entries) if e.community is None]
@@ -99,123 +96,114 @@ class LangIndex:
             for tok in self.vocab[i].keys() | self.answer_vocab[i].keys():
                 self.df[tok] += 1
         self._weights: dict[str, float] = {}
-        self.scopes: dict[str | None, _Scope] = {}
         for e_idx, entry in enumerate(self.entries):
             scope = self.scopes.setdefault(entry.community, _Scope())
+            scope.vocab.update(self.vocab[e_idx], self.answer_vocab[e_idx])
             for tok, factor in self.vocab[e_idx].items():
-                scope.postings.setdefault(tok, []).append((e_idx, factor))
-        for postings in self.entry_postings:
-            for tok, docs in postings.items():
-                for d, f in docs:
-                    self.doc_weight[d] += self.weight(tok) * f
+                scope.tokens.setdefault(tok, []).append((e_idx, factor))
+        for d, tokens in enumerate(self.doc_tokens):
+            self.doc_weight[d] = sum(self.weight(t, known=True) * f for t, f in tokens.items())
 
     def _add_entry(self, entry: Entry, e_idx: int) -> None:
         """Add the documents and the vocabulary of one entry."""
         vocab: dict[str, float] = {}
-        for raw in (entry.question[self.lang], *entry.phrasings.get(self.lang, ())):
+        for raw in dict.fromkeys((entry.question[self.lang], *entry.phrasings.get(self.lang, ()))):
             text = prepare(raw, self.lang)
             if text.tokens:
-                _widen(vocab, text.tokens, 1.0)
+                _widen(vocab, text.tokens)
                 self._add_doc(e_idx, text)
         if self.lang == "zh":  # tags are written in Chinese
             for tag in entry.tags:
-                _widen(vocab, prepare(tag, self.lang).tokens, 1.0)
+                _widen(vocab, prepare(tag, self.lang).tokens)
         self.vocab.append(vocab)
-        # The answer says what the entry is about in more words than any
-        # phrasing. Commands are left out: one mentioned in passing ("send
+        # Commands are left out of the answer: one mentioned in passing ("send
         # /mycaptain to tell your captain") does not make an answer its help.
         answer = prepare(entry.answer[self.lang], self.lang, limit=None).tokens
         self.answer_vocab.append({t: f for t, f in answer.items() if t[0] != "/"})
 
     def _add_doc(self, e_idx: int, text: Text) -> None:
         """Register one document of entry ``e_idx``."""
-        while len(self.entry_postings) <= e_idx:
-            self.entry_postings.append({})
-        for tok, factor in text.tokens.items():
-            self.entry_postings[e_idx].setdefault(tok, []).append((len(self.doc_entry), factor))
+        d = len(self.doc_entry)
         self.doc_entry.append(e_idx)
-        self.doc_chars.append(text.chars)
+        self.doc_tokens.append(dict(text.tokens))
+        self.doc_grams.append(len(text.grams))
         self.doc_weight.append(0.0)  # summed once document frequencies are known
+        self.entry_docs[e_idx].append(d)
+        scope = self.scopes.setdefault(self.entries[e_idx].community, _Scope())
+        for gram in text.grams:
+            scope.grams.setdefault(gram, []).append(d)
 
-    def weight(self, tok: str) -> float:
-        """Weight of a token: rarity among city-wide entries × general specificity."""
-        w = self._weights.get(tok)
+    def weight(self, tok: str, *, known: bool = False) -> float:
+        """Weight of a token: rarity among city-wide entries × general specificity.
+
+        ``known``: the token is used by an entry in scope even if by no city-wide
+        one (a local word), so it is rare but not a sign of another subject.
+        """
+        df = self.df.get(tok, 0)
+        if df == 0 and not known:
+            key = tok
+        elif df == 0:
+            key = "\0" + tok
+        else:
+            key = tok
+        w = self._weights.get(key)
         if w is None:
-            df = self.df.get(tok, 0)
-            w = math.log(1 + (self.n_city - 0.5) / 1.5)  # as rare as can be: df = 1
-            if df:
-                w = math.log(1 + (self.n_city - df + 0.5) / (df + 0.5))
-            else:
+            w = math.log(1 + (self.n_city - df + 0.5) / (max(df, 1) + 0.5))
+            if df == 0 and not known:
                 w *= UNSEEN
             if self.lang == "zh" and tok[0] != "/":
                 w *= specificity(tok)
-            self._weights[tok] = w
+            self._weights[key] = w
         return w
 
-    def scores(self, text: Text, community: str | None) -> dict[int, float]:
-        """Score (0–100) of every entry sharing a token with ``text``, by entry position."""
-        return {e: combine(*f) for e, f in self.features(text, community).items()}
-
-    def features(self, text: Text, community: str | None) -> dict[int, tuple[float, ...]]:
-        """(dice, chars, strong, covered, total) of each entry sharing a token with ``text``."""
+    def features(self, text: Text, community: str | None) -> dict[int, Features]:
+        """Features of every entry sharing a token with ``text``, by entry position."""
         scopes = [self.scopes[s] for s in dict.fromkeys((None, community)) if s in self.scopes]
         if not text.tokens or not scopes:
             return {}
-        weights = {t: self.weight(t) for t in text.tokens}
+        known = {t for t in text.tokens if any(t in s.vocab for s in scopes)}
+        weights = {t: self.weight(t, known=t in known) for t in text.tokens}
         total = sum(weights[t] * f for t, f in text.tokens.items()) or 1.0
+        content = {t: f for t, f in text.tokens.items() if t not in self.intent}
+        content_total = sum(weights[t] * f for t, f in content.items())
         strong: dict[int, float] = defaultdict(float)
         for tok, factor in text.tokens.items():
-            w = weights[tok]
             for scope in scopes:
-                for e, f in scope.postings.get(tok, ()):
-                    strong[e] += w * _credit(factor, f)
+                for e, f in scope.tokens.get(tok, ()):
+                    strong[e] += weights[tok] * _credit(factor, f)
         # Only the entries that share the most weight with the question are
-        # worth comparing phrasing by phrasing (ties: file order).
+        # worth comparing document by document (ties: file order).
         ranked = sorted(strong, key=lambda e: (-strong[e], e))[:MAX_CANDIDATES]
-        overlap: dict[int, float] = defaultdict(float)
+        shared_grams: dict[int, int] = defaultdict(int)
+        for gram in text.grams:
+            for scope in scopes:
+                for d in scope.grams.get(gram, ()):
+                    shared_grams[d] += 1
+        n_grams = len(text.grams)
+        out: dict[int, Features] = {}
         for e in ranked:
-            postings = self.entry_postings[e]
-            for tok, factor in text.tokens.items():
-                for d, f in postings.get(tok, ()):
-                    overlap[d] += weights[tok] * _credit(factor, f)
-        docs = list(overlap)
-        if not docs:
-            return {}
-        chars = process.cdist(
-            [text.chars], [self.doc_chars[d] for d in docs], scorer=fuzz.ratio, workers=1
-        )[0]
-        best: dict[int, tuple[float, float, float, int]] = {}
-        for k, d in enumerate(docs):
-            dice = min(1.0, 2 * overlap[d] / (total + self.doc_weight[d]))
-            ch = float(chars[k]) / 100
-            sim = W_DICE * dice + W_CHARS * ch  # picks the entry's best document
-            e = self.doc_entry[d]
-            if e not in best or sim > best[e][0]:
-                best[e] = (sim, dice, ch, d)
-        out: dict[int, tuple[float, ...]] = {}
-        for e, (_, dice, ch, d) in best.items():
-            postings, vocab, answer = self.entry_postings[e], self.vocab[e], self.answer_vocab[e]
-            covered = sum(
-                weights[t]
-                * max(
-                    _credit(f, next((g for c, g in postings.get(t, ()) if c == d), 0.0)),
-                    VOCAB * _credit(f, vocab.get(t, 0.0)),
-                    ANSWER * _credit(f, answer.get(t, 0.0)),
+            best = (-1.0, 0.0, 0.0)
+            for d in self.entry_docs[e]:
+                tokens = self.doc_tokens[d]
+                overlap = sum(
+                    weights[t] * _credit(f, tokens[t]) for t, f in text.tokens.items() if t in tokens
                 )
-                for t, f in text.tokens.items()
-            )
-            out[e] = (dice, ch, strong[e], covered, total)
+                words = min(1.0, 2 * overlap / (total + self.doc_weight[d]))
+                chars = 2 * shared_grams.get(d, 0) / ((n_grams + self.doc_grams[d]) or 1)
+                if words + chars > best[0]:
+                    best = (words + chars, words, chars)
+            if content_total > 0:
+                vocab, answer = self.vocab[e], self.answer_vocab[e]
+                covered = sum(
+                    weights[t]
+                    * max(_credit(f, vocab.get(t, 0.0)), ANSWER * _credit(f, answer.get(t, 0.0)))
+                    for t, f in content.items()
+                )
+                coverage = min(1.0, covered / content_total)
+            else:
+                coverage = 0.0  # only question words: "你是谁", "what is it"
+            out[e] = Features(best[1], best[2], coverage)
         return out
-
-
-def combine(dice: float, chars: float, strong: float, covered: float, total: float) -> float:
-    """Combine the features of one entry into a 0–100 score."""
-    # A question that is (nearly) one of the entry's phrasings is evidence
-    # enough, however common its words ("社区数量").
-    evidence = min(1.0, max(strong / EVIDENCE, dice**2))
-    similarity = (W_DICE * dice + W_CHARS * chars) / (W_DICE + W_CHARS)
-    coverage = min(1.0, covered / total)  # a part met as a whole word may over-credit
-    return 100 * evidence * coverage * similarity**SIM_POWER
 
 
 def _credit(a: float, b: float) -> float:
@@ -226,7 +214,7 @@ def _credit(a: float, b: float) -> float:
     return max(low, PART_MATCH)  # a whole word on one side, its part on the other
 
 
-def _widen(vocab: dict[str, float], tokens: dict[str, float], factor: float) -> None:
-    """Merge ``tokens`` into ``vocab`` at ``factor``, keeping the larger factor."""
+def _widen(vocab: dict[str, float], tokens: dict[str, float]) -> None:
+    """Merge ``tokens`` into ``vocab``, keeping the larger factor."""
     for tok, f in tokens.items():
-        vocab[tok] = max(vocab.get(tok, 0.0), f * factor)
+        vocab[tok] = max(vocab.get(tok, 0.0), f)

@@ -115,3 +115,8 @@ EN_STOP: frozenset[str] = frozenset(
     "there these those do does did i my me mine we our us you your would should "
     "will shall please any some get got just about with by from as so if into".split()
 )
+
+# English question words: they carry the intent, not the subject (see INTENT_WORDS).
+EN_INTENT: frozenset[str] = frozenset(
+    "how what who whom whose where when which why many much often long can could".split()
+)

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from faq.lexicon import EN_STOP
 from faq.normalise import MAX_CHARS, normalise
 from faq.segment import en_tokens, fold_typos, zh_tokens
 
@@ -24,10 +25,15 @@ COMMAND = re.compile(r"/([a-z][a-z_]{1,31})")
 
 @dataclass(frozen=True)
 class Text:
-    """Matching form of a text: character string, and token → factor (1 whole, <1 part)."""
+    """Matching form of a text: character string, token → factor (1 whole, <1 part), grams.
+
+    ``grams`` are character bigrams of the Chinese string (trigrams inside each
+    word for English): they meet where segmentation or a stem failed.
+    """
 
     chars: str
     tokens: dict[str, float]
+    grams: frozenset[str] = frozenset()
 
 
 def prepare(text: str, lang: str, *, limit: int | None = MAX_CHARS) -> Text:
@@ -38,10 +44,13 @@ def prepare(text: str, lang: str, *, limit: int | None = MAX_CHARS) -> Text:
     commands = {"/" + c: 1.0 for c in COMMAND.findall(text.lower())}
     norm = normalise(COMMAND.sub(" ", text), limit=None)
     if lang == "zh":
-        folded = fold_typos(norm)
-        return Text(folded.replace(" ", ""), dict(zh_tokens(folded)) | commands)
+        chars = fold_typos(norm).replace(" ", "")
+        grams = frozenset(chars[i : i + 2] for i in range(len(chars) - 1)) or frozenset([chars])
+        return Text(chars, dict(zh_tokens(fold_typos(norm))) | commands, grams - {""})
     tokens = dict(en_tokens(norm))
-    return Text(" ".join(tokens), tokens | commands)
+    words = [w for w in norm.split() if w not in EN_STOP]
+    grams = {w[i : i + 3] for w in words for i in range(max(1, len(w) - 2))}
+    return Text(" ".join(tokens), tokens | commands, frozenset(grams))
 
 
 def command_owners(entries: Iterable[Entry], lang: str) -> dict[str, Entry]:

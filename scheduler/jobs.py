@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 #: How often the report timers look for overdue and unconfirmed reports.
 TIMER_MINUTES = 5
-_OURS = ("report_timers", "ci:", "mt:", "digest")
+_OURS = ("report_timers", "ci:", "mt:", "digest", "metrics")
 
 
 async def report_timers_job(context: Any) -> None:
@@ -39,6 +39,28 @@ async def report_timers_job(context: Any) -> None:
             context.wake_outbox()
         if len(run.escalated) < BATCH and len(run.closed) < BATCH:
             break
+
+
+async def metrics_job(context: Any) -> None:
+    """Refresh the gauges that need the database (outbox depth, unreachable people)."""
+    metrics = context.runtime.extras.get("metrics")
+    if metrics is None:
+        return
+    from sqlalchemy import func, select
+
+    from storage.models import Person
+    from storage.outbox import pending_count
+
+    async with context.db.begin() as session:
+        metrics.outbox_pending.set(await pending_count(session=session))
+        metrics.unreachable_people.set(
+            await session.scalar(
+                select(func.count())
+                .select_from(Person)
+                .where(Person.unreachable_since.is_not(None))
+            )
+            or 0
+        )
 
 
 def _add(app: Any, callback: Any, trigger: CronTrigger, job_id: str, data: Any = None) -> None:
@@ -70,6 +92,8 @@ async def register_jobs(app: Any) -> int:
             None,
         ),
     }
+    if "metrics" in runtime.extras:
+        wanted["metrics"] = (metrics_job, CronTrigger(second="*/30", timezone=tz), None)
     digest_at = parse_hhmm(settings.digest_time)
     wanted["digest"] = (
         digest_job,

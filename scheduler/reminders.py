@@ -115,6 +115,9 @@ async def run_kind(
             result.skipped += int(not added)
     if result.queued:
         context.wake_outbox()
+        metrics = getattr(context, "runtime", None) and context.runtime.extras.get("metrics")
+        if metrics is not None:
+            metrics.reminders.labels(kind=kind).inc(result.queued)
     log.info("check-in %s for %s: queued %s, skipped %s", kind, day, result.queued, result.skipped)
     return result
 

@@ -102,6 +102,7 @@ class OutboxSender:
         max_attempts: int = 8,
         tz: ZoneInfo | None = None,
         font: Path | None = None,
+        metrics: Any = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -110,6 +111,7 @@ class OutboxSender:
         self.max_attempts = max_attempts
         self.tz = tz or ZoneInfo("UTC")
         self.font = font
+        self.metrics = metrics  # duck-typed: .outcome(status, kind)
         self.wakeup = asyncio.Event()
         self.stats: dict[str, int] = {"sent": 0, "retried": 0, "failed": 0, "unreachable": 0}
 
@@ -174,7 +176,12 @@ class OutboxSender:
         else:
             async with self.db.begin() as session:
                 await outbox.mark_sent(session=session, message_id=message.id, now=self.clock.now())
-            self.stats["sent"] += 1
+            self._record("sent", message.kind)
+
+    def _record(self, status: str, kind: str) -> None:
+        self.stats[status] += 1
+        if self.metrics is not None:
+            self.metrics.outcome(status, kind)
 
     async def _retry(self, message: outbox.Claimed, delay_seconds: float, error: str) -> None:
         async with self.db.begin() as session:
@@ -186,7 +193,7 @@ class OutboxSender:
                 error=error,
                 max_attempts=self.max_attempts,
             )
-        self.stats["retried" if again else "failed"] += 1
+        self._record("retried" if again else "failed", message.kind)
         log.info(
             "outbox %s to %s: %s (%s)",
             message.id,
@@ -213,13 +220,13 @@ class OutboxSender:
                     now=self.clock.now(),
                     tz=self.tz,
                 )
-        self.stats["unreachable"] += 1
+        self._record("unreachable", message.kind)
         log.info("outbox %s: recipient %s unreachable (%s)", message.id, message.chat_id, error)
 
     async def _failed(self, message: outbox.Claimed, error: str) -> None:
         async with self.db.begin() as session:
             await outbox.mark_failed(session=session, message_id=message.id, error=error)
-        self.stats["failed"] += 1
+        self._record("failed", message.kind)
         log.warning("outbox %s to %s failed for good: %s", message.id, message.chat_id, error)
 
 

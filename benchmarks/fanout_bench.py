@@ -1,0 +1,448 @@
+"""Benchmark: the 09:00 check-in fan-out to every captain, through a rate-limited fake Telegram.
+
+Fills a database with a city of ``--captains`` captains (``fanout_city.py``), starts the fake
+Bot API of ``tests/e2e`` in a child process (its own core, as Telegram would be) enforcing
+Telegram's limits scaled to ``--rate`` messages a second and answering 429 ``retry_after``
+beyond them, and runs the real stack against it: ``build_runtime`` + ``build_application``
+with its ``AIORateLimiter`` set to the same scaled rate.
+
+1. plan: ``run_kind(context, "checkin", "09:00")`` on a Tuesday (target ≤ 1 s);
+2. deliver: the outbox sender's ``run_forever`` until the outbox is empty; delivered/s as a
+   fraction of the allowed rate (target ≥ 90 %), 429s the server sent (target: a handful),
+   lost and duplicated messages (target 0), counted at the server, not from the bot's view;
+3. restart: ``run_kind`` again for the same time must queue nothing.
+
+``--two-senders`` adds a second process-like stack (own engine, bot and rate limiter) on the
+same database, draining at the same time.  ``--batch-size 50,200`` repeats phases 1–3 per
+value on the same city.  Figures to compare within one run, never timed assertions.
+
+    .venv/bin/python benchmarks/fanout_bench.py --pg postgresql://postgres@HOST:PORT/
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # the fake Bot API lives in tests/, which is not installed
+    sys.path.insert(0, str(ROOT))
+
+import bot as composition  # noqa: E402
+from fanout_city import (  # noqa: E402
+    drop_database,
+    fanout_city,
+    make_postgres,
+    make_sqlite,
+    remove_sqlite,
+    sqlite_path,
+)
+from sqlalchemy import delete, event, func, select  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine  # noqa: E402
+from telegram.ext import AIORateLimiter  # noqa: E402
+
+from scheduler.reminders import run_kind  # noqa: E402
+from settings import Settings  # noqa: E402
+from storage.models import OutboxMessage  # noqa: E402
+from storage.models.outbox import PENDING, SENT  # noqa: E402
+
+TELEGRAM_RATE = 30  # messages a second a bot may send overall
+TELEGRAM_GROUP_PER_MINUTE = 20
+#: A Tuesday (a working day) at 09:00 in Shanghai, the day after city_fill's NOW.
+MORNING = datetime(2025, 6, 3, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+PLAN_S, RATE_FRACTION, FEW_429 = 1.0, 0.90, 5
+
+
+class RunningClock:
+    """Starts at a chosen instant and runs at real speed.
+
+    A frozen ``SimClock`` would never make a 429-retried row due again (its ``not_before``
+    lies in the clock's future), so the sender would stop with messages left.
+    """
+
+    def __init__(self, start: datetime) -> None:
+        self._start, self._t0 = start, time.monotonic()
+
+    def now(self) -> datetime:
+        """The start instant plus the real time elapsed since."""
+        return self._start + timedelta(seconds=time.monotonic() - self._t0)
+
+
+# -- the fake Telegram, in a child process ----------------------------------------------------
+def serve_fake_api(conn: Any, rate: float, user_ids: list[int]) -> None:
+    """Child process: serve the fake Bot API; answer "stats" requests until "stop"."""
+    asyncio.run(_serve(conn, rate, user_ids))
+
+
+async def _serve(conn: Any, rate: float, user_ids: list[int]) -> None:
+    from tests.e2e.fake_botapi import FakeBotAPI, RateLimits
+
+    logging.getLogger("aiohttp").setLevel(logging.ERROR)
+    api = FakeBotAPI(rate_limit=RateLimits(scale=rate / TELEGRAM_RATE))
+    for uid in user_ids:
+        api.user(f"邻长{uid}", uid)
+    async with api:
+        conn.send((api.base_url, api.file_url))
+        loop = asyncio.get_running_loop()
+        while await loop.run_in_executor(None, conn.recv) == "stats":
+            sends = [c for c in api.calls if c.method == "sendMessage"]
+            conn.send(
+                {
+                    "rate_limited": api.stats.rate_limited,
+                    "errors": dict(api.stats.errors),
+                    "accepted": dict(api.stats.accepted),
+                    "same_text_twice": len(api.stats.duplicates),
+                    "accepted_at": sorted(c.at for c in sends if c.status == 200),
+                }
+            )
+
+
+class FakeApi:
+    """Parent side of the child-process fake Bot API."""
+
+    def __init__(self, rate: float, user_ids: list[int]) -> None:
+        spawn = multiprocessing.get_context("spawn")  # never fork a process with a running loop
+        self.conn, child = spawn.Pipe()
+        self.process = spawn.Process(
+            target=serve_fake_api, args=(child, rate, user_ids), daemon=True
+        )
+        self.base_url = self.file_url = ""
+
+    async def start(self) -> None:
+        """Start the child and wait until it listens."""
+        self.process.start()
+        self.base_url, self.file_url = await asyncio.to_thread(self.conn.recv)
+
+    async def stats(self) -> dict[str, Any]:
+        """What the server saw so far."""
+        self.conn.send("stats")
+        return await asyncio.to_thread(self.conn.recv)
+
+    def stop(self) -> None:
+        """Stop the child (it ends its loop on "stop")."""
+        with contextlib.suppress(OSError):
+            self.conn.send("stop")
+        self.process.join(5)
+        if self.process.is_alive():
+            self.process.terminate()
+
+
+@contextlib.asynccontextmanager
+async def fake_api(rate: float, user_ids: list[int]) -> AsyncIterator[FakeApi]:
+    """A fresh fake server (fresh buckets and statistics) for one run."""
+    api = FakeApi(rate, user_ids)
+    try:
+        await api.start()
+        yield api
+    finally:
+        api.stop()
+
+
+# -- the bot's stack ---------------------------------------------------------------------------
+@contextlib.contextmanager
+def scaled_rate_limiter(rate: float) -> Iterator[None]:
+    """Make ``build_application`` install an AIORateLimiter at ``rate`` instead of 30/s.
+
+    ``build_application`` constructs ``AIORateLimiter(max_retries=3)`` itself and takes no
+    rate, so its name in ``bot`` is swapped for the duration of the build.
+    """
+    scale = rate / TELEGRAM_RATE
+    original = composition.AIORateLimiter
+    composition.AIORateLimiter = partial(  # type: ignore[misc]
+        AIORateLimiter,
+        overall_max_rate=rate,
+        overall_time_period=1,
+        group_max_rate=TELEGRAM_GROUP_PER_MINUTE * scale,
+        group_time_period=60,
+    )
+    try:
+        yield
+    finally:
+        composition.AIORateLimiter = original  # type: ignore[misc]
+
+
+@dataclass
+class Stack:
+    """One bot process: runtime (engine, sender), Application with its rate limiter."""
+
+    runtime: Any
+    engine: AsyncEngine
+    app: Any
+    statements: list[int] = field(default_factory=lambda: [0])
+
+    @classmethod
+    async def open(cls, url: str, api: FakeApi, clock: RunningClock, args: Any, batch: int) -> Any:
+        """Build and initialise the stack exactly as ``bot.py run`` does, minus polling."""
+        settings = Settings(
+            _env_file=None,
+            telegram_bot_token="123:ABC",
+            telegram_api_base_url=api.base_url,
+            telegram_api_file_url=api.file_url,
+            database_url=url,
+            outbox_batch_size=batch,
+            outbox_poll_seconds=args.poll,
+            log_level="WARNING",
+        )
+        runtime, engine = composition.build_runtime(settings, clock=clock)
+        with scaled_rate_limiter(args.rate):
+            app = composition.build_application(runtime, with_updater=False)
+        await app.initialize()
+        stack = cls(runtime, engine, app)
+        # Counting statements shows whether planning is set-based or one round trip per row.
+        event.listen(engine.sync_engine, "before_cursor_execute", stack._count)
+        return stack
+
+    def _count(self, *_: Any) -> None:
+        self.statements[0] += 1
+
+    def context(self) -> Any:
+        """A job-like context (``WulinContext``) for calling the scheduler directly."""
+        return self.app.context_types.context(application=self.app)
+
+    async def close(self) -> None:
+        """Shut the Application down and dispose of the engine."""
+        await self.app.shutdown()
+        await self.engine.dispose()
+
+
+# -- one run -------------------------------------------------------------------------------------
+@dataclass
+class Run:
+    """The figures of one run."""
+
+    backend: str
+    batch: int
+    senders: int
+    plan_s: float = 0.0
+    plan_statements: int = 0
+    queued: int = 0
+    deliver_s: float = 0.0
+    delivered: int = 0
+    server_rate: float = 0.0
+    rate_limited: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    sender_stats: list[dict[str, int]] = field(default_factory=list)
+    errors: dict[int, int] = field(default_factory=dict)
+    requeued: int = -1
+    replan_s: float = 0.0
+
+
+async def pending(monitor: AsyncEngine) -> int:
+    """Rows still pending (leased rows in flight included)."""
+    async with monitor.connect() as conn:
+        count = await conn.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == PENDING)
+        )
+    return int(count or 0)
+
+
+async def one_run(
+    backend: str, url: str, user_ids: list[int], args: Any, batch: int
+) -> Run:
+    """Phases 1–3 on a database whose outbox is empty."""
+    run = Run(backend, batch, 2 if args.two_senders else 1)
+    clock = RunningClock(MORNING)
+    # A plain engine for watching progress: on SQLite the app's engine opens every
+    # transaction with BEGIN IMMEDIATE, which would queue the monitor behind the writers.
+    monitor = create_async_engine(url)
+    async with fake_api(args.rate, user_ids) as api:
+        stacks = [await Stack.open(url, api, clock, args, batch) for _ in range(run.senders)]
+        try:
+            await plan(stacks[0], clock, run)
+            await deliver(stacks, monitor, api, run, args)
+            await check(stacks[0], monitor, api, clock, run)
+        finally:
+            for stack in stacks:
+                await stack.close()
+            await monitor.dispose()
+    return run
+
+
+async def plan(stack: Stack, clock: RunningClock, run: Run) -> None:
+    """Phase 1: who is due, and queue their reminders."""
+    before = stack.statements[0]
+    started = time.perf_counter()
+    fan = await run_kind(stack.context(), "checkin", "09:00", now=clock.now())
+    run.plan_s = time.perf_counter() - started
+    run.plan_statements = stack.statements[0] - before
+    run.queued = fan.queued
+
+
+async def deliver(
+    stacks: list[Stack], monitor: AsyncEngine, api: FakeApi, run: Run, args: Any
+) -> None:
+    """Phase 2: run the senders until nothing is pending (or the deadline passes)."""
+    deadline = 60 + 4 * run.queued / args.rate
+    started = time.perf_counter()
+    tasks = [
+        asyncio.create_task(s.runtime.sender.run_forever(s.app.bot, args.poll)) for s in stacks
+    ]
+    try:
+        while await pending(monitor) and time.perf_counter() - started < deadline:
+            await asyncio.sleep(0.05)
+        run.deliver_s = time.perf_counter() - started
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    run.sender_stats = [dict(s.runtime.sender.stats) for s in stacks]
+
+
+async def check(
+    stack: Stack, monitor: AsyncEngine, api: FakeApi, clock: RunningClock, run: Run
+) -> None:
+    """Count at the server what arrived; then phase 3, the restart."""
+    stats = await api.stats()
+    async with monitor.connect() as conn:
+        rows = (await conn.execute(select(OutboxMessage.chat_id, OutboxMessage.status))).all()
+    accepted: dict[int, int] = stats["accepted"]
+    run.statuses = {}
+    for _, status in rows:
+        run.statuses[status] = run.statuses.get(status, 0) + 1
+    run.delivered = run.statuses.get(SENT, 0)
+    # Lost: queued but never accepted by Telegram, whatever the outbox row says.
+    run.lost = sum(1 for chat, _ in rows if accepted.get(chat, 0) == 0)
+    run.duplicated = sum(n - 1 for n in accepted.values() if n > 1)
+    run.rate_limited = stats["rate_limited"]
+    run.errors = {k: v for k, v in stats["errors"].items() if k != 429}
+    times = stats["accepted_at"]
+    if len(times) > 1:
+        run.server_rate = (len(times) - 1) / (times[-1] - times[0])
+    started = time.perf_counter()
+    again = await run_kind(stack.context(), "checkin", "09:00", now=clock.now())
+    run.replan_s = time.perf_counter() - started
+    run.requeued = again.queued
+
+
+async def reset_outbox(url: str) -> None:
+    """Empty the outbox between runs on one city."""
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(delete(OutboxMessage.__table__))
+    await engine.dispose()
+
+
+# -- reporting -----------------------------------------------------------------------------------
+def verdict(ok: bool) -> str:
+    """PASS or FAIL."""
+    return "PASS" if ok else "FAIL"
+
+
+def print_table(runs: list[Run], rate: float) -> None:
+    """All figures, one row per run, then the targets."""
+    head = (
+        f"{'backend':<10} {'batch':>5} {'snd':>3} {'plan s':>7} {'stmts':>6} {'queued':>6}"
+        f" {'deliver s':>9} {'msg/s':>6} {'of rate':>7} {'srv msg/s':>9} {'429s':>5}"
+        f" {'lost':>4} {'dup':>4} {'requeued':>8}"
+    )
+    print("\n" + head + "\n" + "-" * len(head))
+    for r in runs:
+        per_s = r.delivered / r.deliver_s if r.deliver_s else 0.0
+        print(
+            f"{r.backend:<10} {r.batch:>5} {r.senders:>3} {r.plan_s:>7.2f} {r.plan_statements:>6}"
+            f" {r.queued:>6} {r.deliver_s:>9.2f} {per_s:>6.0f} {per_s / rate:>7.1%}"
+            f" {r.server_rate:>9.0f} {r.rate_limited:>5} {r.lost:>4} {r.duplicated:>4}"
+            f" {r.requeued:>8}"
+        )
+    print(f"\nallowed rate {rate:g} msg/s (Telegram's {TELEGRAM_RATE}/s × {rate / TELEGRAM_RATE:g})")
+    for r in runs:
+        per_s = r.delivered / r.deliver_s if r.deliver_s else 0.0
+        print(
+            f"  {r.backend} batch {r.batch}, {r.senders} sender(s):"
+            f" plan ≤ {PLAN_S:g} s {verdict(r.plan_s <= PLAN_S)};"
+            f" rate ≥ {RATE_FRACTION:.0%} {verdict(per_s / rate >= RATE_FRACTION)};"
+            f" lost 0 {verdict(r.lost == 0)}; duplicated 0 {verdict(r.duplicated == 0)};"
+            f" 429s ≤ {FEW_429} {verdict(r.rate_limited <= FEW_429)};"
+            f" restart queues 0 {verdict(r.requeued == 0)}"
+        )
+        print(
+            f"    outbox {r.statuses}; senders {r.sender_stats}; other errors {r.errors};"
+            f" re-plan {r.replan_s:.2f} s"
+        )
+
+
+# -- main ----------------------------------------------------------------------------------------
+async def run_backend(
+    backend: str, url: str, user_ids: list[int], args: Any, batches: list[int]
+) -> list[Run]:
+    """Every batch size on one filled database."""
+    runs = []
+    for batch in batches:
+        await reset_outbox(url)
+        print(f"  run: batch {batch}, {2 if args.two_senders else 1} sender(s)", flush=True)
+        runs.append(await one_run(backend, url, user_ids, args, batch))
+    return runs
+
+
+def log(line: str) -> None:
+    """A progress line of the fill."""
+    print(f"  … {line}", flush=True)
+
+
+async def main(argv: list[str] | None = None) -> None:
+    """Parse the options, fill each backend, run, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--captains", type=int, default=6000, help="captains (whole communities)")
+    parser.add_argument("--rate", type=float, default=300, help="allowed msg/s (Telegram: 30)")
+    parser.add_argument("--batch-size", default="50", help="sender batch sizes, e.g. 50,200")
+    parser.add_argument("--poll", type=float, default=1.0, help="sender poll seconds")
+    parser.add_argument("--two-senders", action="store_true", help="a second sender stack")
+    parser.add_argument("--residents", type=int, help="residents (default 10 per group)")
+    parser.add_argument("--reports", type=int, help="reports (default 20 per group)")
+    parser.add_argument("--pg", default=os.environ.get("WULIN_TEST_PG_URL"), help="server URL")
+    parser.add_argument("--pg-db", default="wulin_fanout_bench", help="database to work in")
+    parser.add_argument("--only", choices=("sqlite", "postgresql"), help="run one backend")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    batches = [int(b) for b in args.batch_size.split(",")]
+    city = fanout_city(args.captains, args.residents, args.reports)
+    staff = range(1, city.first_resident)  # leaders, admins and captains all have Telegram
+    user_ids = [city.telegram_id(p) for p in staff]
+    print(
+        f"Wulin fan-out benchmark: {city.groups:,} captains in {city.communities} communities,"
+        f" {city.residents:,} residents, {city.reports:,} reports; {args.rate:g} msg/s allowed;"
+        f" check-in at {MORNING:%a %Y-%m-%d %H:%M %Z}"
+    )
+    runs: list[Run] = []
+    if args.only != "postgresql":
+        print("\n== SQLite ==", flush=True)
+        path = sqlite_path(city.groups)
+        url, fill_s = await make_sqlite(path, city, log)
+        print(f"  filled in {fill_s:.1f} s", flush=True)
+        try:
+            runs += await run_backend("sqlite", url, user_ids, args, batches)
+        finally:
+            remove_sqlite(path)
+    if args.only != "sqlite":
+        if not args.pg:
+            print("\n== PostgreSQL skipped: give --pg URL or set WULIN_TEST_PG_URL ==")
+        else:
+            server = make_url(args.pg)
+            print(f"\n== PostgreSQL, database {args.pg_db} ==", flush=True)
+            url, fill_s = await make_postgres(server, args.pg_db, city, log)
+            print(f"  filled in {fill_s:.1f} s", flush=True)
+            try:
+                runs += await run_backend("postgresql", url, user_ids, args, batches)
+            finally:
+                await drop_database(server, args.pg_db)
+    print_table(runs, args.rate)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
