@@ -34,6 +34,7 @@ from handlers.errors import error_handler
 from handlers.faq import KB_DIR, refresh_faq
 from handlers.flood import flood_guard
 from handlers.metrics import Metrics, count_end, count_start, serve
+from handlers.persistence import DbPersistence
 from locales import translate
 from render.fonts import find_cjk_font
 from scheduler.clock import Clock, SystemClock
@@ -94,6 +95,8 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
+    # Conversation states and drafts survive restarts (see handlers/persistence.py).
+    builder = builder.persistence(DbPersistence(runtime.db, runtime.clock))
     if rate_limit:
         # Telegram's limits (30/s overall, 1/s per chat, 20/min per group); retry 429s a
         # few times here, the outbox retries later on top of that.

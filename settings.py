@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     )
     report_resolve_hours: dict[str, float] = Field(default_factory=lambda: {"default": 168.0})
     report_confirm_days: float = Field(default=3.0, gt=0, le=60)
+    # How often the report timers run: a divisor of 60 seconds, or a multiple of 60.
+    report_timer_seconds: int = Field(default=300, ge=1, le=3600)
     report_duplicate_days: int = Field(default=14, ge=0, le=365)
     report_duplicate_score: float = Field(default=75.0, ge=0, le=100)
     report_max_photos: int = Field(default=3, ge=0, le=10)
@@ -145,6 +147,13 @@ class Settings(BaseSettings):
         if not self.checkin_time < self.nudge_time < self.summary_time:
             raise ValueError("CHECKIN_TIME < NUDGE_TIME < SUMMARY_TIME is required")
         return self
+
+    @field_validator("report_timer_seconds")
+    @classmethod
+    def _timer_period(cls, value: int) -> int:
+        if (value < 60 and 60 % value) or (value >= 60 and value % 60):
+            raise ValueError("use a divisor of 60 (e.g. 10, 30) or a multiple of 60 (e.g. 300)")
+        return value
 
     @field_validator("report_ack_hours", "report_resolve_hours")
     @classmethod

@@ -16,7 +16,7 @@ from telegram.ext import (
 )
 
 from handlers.context import WulinContext
-from handlers.ui import keyboard, parse_callback, refuse_callback, reply
+from handlers.ui import FLOW_TIMEOUT, keyboard, parse_callback, refuse_callback, reply
 from scheduler.calendar import calendar_knows
 from scheduler.jobs import register_jobs
 from scheduler.planning import parse_day
@@ -285,6 +285,8 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
         ],
         name="checkin",
         allow_reentry=True,
+        persistent=True,
+        conversation_timeout=FLOW_TIMEOUT,
     )
     return [
         conversation,

@@ -16,7 +16,7 @@ from telegram.ext import (
 
 from handlers.context import WulinContext
 from handlers.faq import refresh_faq
-from handlers.ui import keyboard, parse_callback, refuse_callback, reply
+from handlers.ui import FLOW_TIMEOUT, keyboard, parse_callback, refuse_callback, reply
 from storage import faq_store, outbox
 from storage.models import FaqQuestion
 from storage.profile import community_names
@@ -193,6 +193,8 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
         ],
         name="faq_answer",
         allow_reentry=True,
+        persistent=True,
+        conversation_timeout=FLOW_TIMEOUT,
     )
     return [
         conversation,

@@ -30,7 +30,7 @@ from handlers.report_common import (
     render_outcome,
     report_config,
 )
-from handlers.ui import keyboard, parse_callback, refuse_callback, reply
+from handlers.ui import FLOW_TIMEOUT, keyboard, parse_callback, refuse_callback, reply
 from storage import lifecycle as lc
 from storage import policy, report_flow, report_queries
 from storage import reports as svc
@@ -313,6 +313,8 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
         ],
         name="report_actions",
         allow_reentry=True,
+        persistent=True,
+        conversation_timeout=FLOW_TIMEOUT,
     )
     return [
         conversation,

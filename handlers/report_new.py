@@ -23,7 +23,7 @@ from telegram.ext import (
 from faq.similar import guess_category, similarity
 from handlers.context import WulinContext
 from handlers.report_common import category_name, excerpt, render_outcome, report_config
-from handlers.ui import keyboard, parse_callback, refuse_callback, reply
+from handlers.ui import FLOW_TIMEOUT, keyboard, parse_callback, refuse_callback, reply
 from storage import report_flow, report_queries
 from storage import reports as svc
 from storage.report_notices import Notices
@@ -469,5 +469,7 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
         ],
         name="report",
         allow_reentry=True,
+        persistent=True,
+        conversation_timeout=FLOW_TIMEOUT,
     )
     return [conversation]

@@ -15,7 +15,14 @@ from telegram.ext import (
 
 from handlers.context import WulinContext
 from handlers.roles import describe_roles
-from handlers.ui import building_keyboard, keyboard, parse_callback, refuse_callback, reply
+from handlers.ui import (
+    FLOW_TIMEOUT,
+    building_keyboard,
+    keyboard,
+    parse_callback,
+    refuse_callback,
+    reply,
+)
 from storage import invites, joining, people
 from storage.people import actor_of
 
@@ -264,5 +271,7 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
         ],
         name="join",
         allow_reentry=True,
+        persistent=True,
+        conversation_timeout=FLOW_TIMEOUT,
     )
     return [conversation]

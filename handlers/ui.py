@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 
 #: A confirmation button older than this is refused (a replayed "delete my data" tap).
 CONFIRM_TTL = timedelta(minutes=15)
+#: A multi-step flow left alone this long ends (so later free text is a question again).
+FLOW_TIMEOUT = timedelta(minutes=30)
 
 
 def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:

@@ -23,8 +23,6 @@ from storage.report_flow import ReportConfig
 
 log = logging.getLogger(__name__)
 
-#: How often the report timers look for overdue and unconfirmed reports.
-TIMER_MINUTES = 5
 _OURS = ("report_timers", "ci:", "mt:", "digest", "metrics")
 
 
@@ -63,6 +61,13 @@ async def metrics_job(context: Any) -> None:
         )
 
 
+def _every(seconds: int, tz: Any) -> CronTrigger:
+    """A cron trigger firing every ``seconds`` (a divisor of 60, or whole minutes)."""
+    if seconds < 60:
+        return CronTrigger(second=f"*/{seconds}", timezone=tz)
+    return CronTrigger(minute=f"*/{seconds // 60}", timezone=tz)
+
+
 def _add(app: Any, callback: Any, trigger: CronTrigger, job_id: str, data: Any = None) -> None:
     app.job_queue.run_custom(
         callback,
@@ -88,7 +93,7 @@ async def register_jobs(app: Any) -> int:
     wanted: dict[str, tuple[Any, CronTrigger, Any]] = {
         "report_timers": (
             report_timers_job,
-            CronTrigger(minute=f"*/{TIMER_MINUTES}", timezone=tz),
+            _every(settings.report_timer_seconds, tz),
             None,
         ),
     }

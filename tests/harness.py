@@ -55,14 +55,19 @@ class Harness:
     """Acts as users against the real bot; see ``send``, ``press`` and friends."""
 
     def __init__(
-        self, *, db: async_sessionmaker[AsyncSession], clock: SimClock, settings: Settings
+        self,
+        *,
+        db: async_sessionmaker[AsyncSession],
+        clock: SimClock,
+        settings: Settings,
+        stand_in: BotAPIStandIn | None = None,
     ) -> None:
         from bot import build_application
 
         self.db = db
         self.clock = clock
         self.settings = settings
-        self.stand_in = BotAPIStandIn(clock)
+        self.stand_in = stand_in or BotAPIStandIn(clock)
         sender = OutboxSender(
             db=db,
             clock=clock,

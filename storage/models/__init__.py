@@ -22,9 +22,11 @@ from storage.models.schedule import (
     MeetingOccurrence,
     MeetingRsvp,
 )
+from storage.models.state import BotState
 
 __all__ = [
     "Base",
+    "BotState",
     "Building",
     "CaptainAway",
     "CheckIn",
