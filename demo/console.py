@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 import sys
 import tempfile
 from collections.abc import Callable
@@ -274,6 +275,8 @@ async def run_console(
 ) -> int:
     """The REPL: read lines until EOF or :quit."""
     logging.getLogger().setLevel(logging.WARNING)
+    # The demo drives jobs itself (simulated clock); PTB's scheduler and flow timeouts are off.
+    warnings.filterwarnings("ignore", message="Ignoring `conversation_timeout`")
     console, close = await build_console(settings, start=start, db_path=db_path)
     interactive = sys.stdin.isatty()
     print("吾邻 Wulin demo console — offline, nothing reaches Telegram. :help for meta-commands.")

@@ -8,7 +8,6 @@ resident is told its number.
 from __future__ import annotations
 
 import math
-from datetime import timedelta
 
 from telegram import Update
 from telegram.ext import (
@@ -20,21 +19,26 @@ from telegram.ext import (
     filters,
 )
 
-from faq.similar import guess_category, similarity
+from faq.similar import guess_category
 from handlers.context import WulinContext
-from handlers.report_common import category_name, excerpt, render_outcome, report_config
+from handlers.report_common import category_name
+from handlers.report_draft import (
+    CATEGORY,
+    CONFIRM,
+    DESCRIPTION,
+    DRAFT,
+    DUPLICATE,
+    LOCATION,
+    PHOTOS,
+    clear_draft,
+    get_draft,
+)
+from handlers.report_submit import duplicate_button, submit
 from handlers.ui import FLOW_TIMEOUT, keyboard, parse_callback, refuse_callback, reply
-from storage import report_flow, report_queries
+from storage import report_queries
 from storage import reports as svc
-from storage.report_notices import Notices
 
-CATEGORY, DESCRIPTION, PHOTOS, LOCATION, CONFIRM, DUPLICATE = range(10, 16)
-DRAFT = "report_draft"
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-
-
-def _draft(context: WulinContext) -> svc.Draft | None:
-    return context.user_data.get(DRAFT)
 
 
 async def report_start(update: Update, context: WulinContext) -> int:
@@ -58,7 +62,7 @@ async def report_start(update: Update, context: WulinContext) -> int:
             # "3栋门口…" from a resident of 2栋: the problem is at 3栋, not at home.
             draft.building_id, draft.unit = mentioned[0][0], None
         draft.description = await _set_description(update, context, text)
-        return await _submit(update, context, guessed=True)
+        return await submit(update, context, guessed=True)
     await _ask_category(update, context)
     return CATEGORY
 
@@ -77,7 +81,7 @@ async def choose_category(update: Update, context: WulinContext) -> int:
     """Button ``rn:c:<code>``."""
     query = update.callback_query
     match = parse_callback(query.data if query else None, "rn", r"c:([a-z0-9_]{1,24})")
-    draft = _draft(context)
+    draft = get_draft(context)
     if (
         query is None
         or match is None
@@ -107,7 +111,7 @@ async def _set_description(update: Update, context: WulinContext, text: str) -> 
 
 async def receive_description(update: Update, context: WulinContext) -> int:
     """Text (or a photo with a caption) describing the problem."""
-    message, draft = update.effective_message, _draft(context)
+    message, draft = update.effective_message, get_draft(context)
     if message is None or draft is None:
         return ConversationHandler.END
     text = message.text or message.caption or ""
@@ -143,7 +147,7 @@ async def _ask_photos(update: Update, context: WulinContext) -> int:
 
 async def receive_photo(update: Update, context: WulinContext) -> int:
     """A photo while collecting photos (at most the configured number)."""
-    message, draft = update.effective_message, _draft(context)
+    message, draft = update.effective_message, get_draft(context)
     if message is None or draft is None or not message.photo:
         return ConversationHandler.END
     limit = context.settings.report_max_photos
@@ -161,7 +165,7 @@ async def receive_photo(update: Update, context: WulinContext) -> int:
 async def photos_done(update: Update, context: WulinContext) -> int:
     """Button ``rn:pd``: on to the location."""
     query = update.callback_query
-    if query is None or _draft(context) is None:
+    if query is None or get_draft(context) is None:
         await refuse_callback(update, context, "rep.flow_expired")
         return ConversationHandler.END
     await query.answer()
@@ -170,7 +174,7 @@ async def photos_done(update: Update, context: WulinContext) -> int:
 
 
 async def _ask_location(update: Update, context: WulinContext) -> int:
-    actor, draft = context.actor, _draft(context)
+    actor, draft = context.actor, get_draft(context)
     assert actor is not None and draft is not None
     async with context.db.begin() as session:
         info = await report_queries.filing_info(session=session, person_id=actor.person_id)
@@ -190,7 +194,7 @@ async def _ask_location(update: Update, context: WulinContext) -> int:
 
 async def location_button(update: Update, context: WulinContext) -> int:
     """Buttons: home building, another building (then ``rn:b:<id>``), or no location."""
-    query, draft, actor = update.callback_query, _draft(context), context.actor
+    query, draft, actor = update.callback_query, get_draft(context), context.actor
     match = parse_callback(query.data if query else None, "rn", r"lh|lb|ln|b:(\d{1,10})")
     if query is None or match is None or draft is None or actor is None:
         await refuse_callback(update, context, "rep.flow_expired")
@@ -223,7 +227,7 @@ async def location_button(update: Update, context: WulinContext) -> int:
 
 async def receive_location(update: Update, context: WulinContext) -> int:
     """A Telegram location; far from the community it is kept with a warning."""
-    message, draft, actor = update.effective_message, _draft(context), context.actor
+    message, draft, actor = update.effective_message, get_draft(context), context.actor
     if message is None or message.location is None or draft is None or actor is None:
         return ConversationHandler.END
     draft.latitude, draft.longitude = message.location.latitude, message.location.longitude
@@ -247,7 +251,7 @@ def _distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 
 async def _show_summary(update: Update, context: WulinContext) -> int:
-    draft = _draft(context)
+    draft = get_draft(context)
     assert draft is not None and draft.category is not None
     where = await _where(context, draft)
     text = context.t(
@@ -287,7 +291,7 @@ async def _where(context: WulinContext, draft: svc.Draft) -> str:
 
 async def confirm_button(update: Update, context: WulinContext) -> int:
     """Summary buttons: submit, change category or description, cancel."""
-    query, draft = update.callback_query, _draft(context)
+    query, draft = update.callback_query, get_draft(context)
     match = parse_callback(query.data if query else None, "rn", r"ok|ec|ed")
     if query is None or match is None or draft is None:
         await refuse_callback(update, context, "rep.flow_expired")
@@ -304,121 +308,12 @@ async def confirm_button(update: Update, context: WulinContext) -> int:
             context.t("rep.ask_description", category=category_name(context, draft.category or "")),
         )
         return DESCRIPTION
-    return await _submit(update, context, guessed=False)
-
-
-async def _submit(update: Update, context: WulinContext, *, guessed: bool) -> int:
-    draft, actor = _draft(context), context.actor
-    assert draft is not None and actor is not None and actor.group_id is not None
-    config = report_config(context)
-    now = context.clock.now()
-    async with context.db.begin() as session:
-        candidates = await report_queries.open_in_category(
-            session=session,
-            group_id=actor.group_id,
-            category=draft.category or "",
-            since=now - timedelta(days=config.duplicate_days),
-        )
-    best = _best_duplicate(draft, candidates, config.duplicate_score)
-    if best is not None and not context.user_data.get("report_force_new"):
-        markup = keyboard(
-            [
-                [(context.t("rep.btn.follow"), f"rn:f:{best.id}")],
-                [(context.t("rep.btn.file_new"), "rn:n")],
-            ]
-        )
-        await reply(
-            update,
-            context.t(
-                "rep.similar",
-                id=best.id,
-                where=best.building or "-",
-                excerpt=excerpt(best.description, 60),
-                supporters=best.supporters,
-            ),
-            reply_markup=markup,
-        )
-        context.user_data["report_guessed"] = guessed
-        return DUPLICATE
-    async with context.db.begin() as session:
-        report = await svc.create_report(
-            session=session,
-            reporter_id=actor.person_id,
-            group_id=actor.group_id,
-            draft=draft,
-            deadlines=config.deadlines(draft.category or ""),
-            now=now,
-        )
-        await Notices(
-            session=session, categories=config.categories, tz=config.tz, now=now
-        ).new_report(report)
-    _clear(context)
-    context.wake_outbox()
-    await reply(update, context.t("rep.filed", id=report.id))
-    if guessed:
-        buttons = [
-            (category_name(context, c), f"rep:cat:{report.id}:{c}")
-            for c in context.settings.report_categories
-            if c != report.category
-        ]
-        rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
-        await reply(
-            update,
-            context.t("rep.guessed", category=category_name(context, report.category)),
-            reply_markup=keyboard(rows),
-        )
-    return ConversationHandler.END
-
-
-def _best_duplicate(draft: svc.Draft, candidates: list[report_queries.Similar], threshold: float):  # type: ignore[no-untyped-def]
-    best, best_score = None, threshold
-    for candidate in candidates:
-        if (
-            draft.building_id
-            and candidate.building_id
-            and draft.building_id != candidate.building_id
-        ):
-            continue  # the same words about another building are another problem
-        score = similarity(draft.description or "", candidate.description)
-        if score >= best_score:
-            best, best_score = candidate, score
-    return best
-
-
-async def duplicate_button(update: Update, context: WulinContext) -> int:
-    """``rn:f:<id>``: +1 the existing report; ``rn:n``: file a new one anyway."""
-    query, actor = update.callback_query, context.actor
-    match = parse_callback(query.data if query else None, "rn", r"f:(\d{1,10})|n")
-    if query is None or match is None or _draft(context) is None or actor is None:
-        await refuse_callback(update, context, "rep.flow_expired")
-        return ConversationHandler.END
-    await query.answer()
-    await query.edit_message_reply_markup(None)
-    if match[1] is None:
-        context.user_data["report_force_new"] = True
-        return await _submit(update, context, guessed=bool(context.user_data.get("report_guessed")))
-    async with context.db.begin() as session:
-        result = await report_flow.perform(
-            session=session,
-            actor=actor,
-            report_id=int(match[1]),
-            action="follow",
-            now=context.clock.now(),
-            config=report_config(context),
-        )
-    _clear(context)
-    await reply(update, render_outcome(context, "follow", result))
-    return ConversationHandler.END
-
-
-def _clear(context: WulinContext) -> None:
-    for key in (DRAFT, "report_force_new", "report_guessed", "report_editing"):
-        context.user_data.pop(key, None)
+    return await submit(update, context, guessed=False)
 
 
 async def report_cancel(update: Update, context: WulinContext) -> int:
     """/cancel or the cancel button: drop the draft."""
-    _clear(context)
+    clear_draft(context)
     if update.callback_query is not None:
         await update.callback_query.answer()
         await update.callback_query.edit_message_reply_markup(None)
