@@ -6,9 +6,10 @@ duplicate ids, bad files) and the softer problems that make answers worse:
 * fewer than ``MIN_ZH_PHRASINGS`` alternative Chinese phrasings;
 * a topic code without a label;
 * a community file whose ids do not start with ``<community>_``;
-* phrasings that collide between entries: identical after normalisation, or
-  such that the real matcher, asked the phrasing as a question, answers it with
-  another entry or cannot tell the two apart (margin below the threshold).
+* phrasings that collide between entries: identical after normalisation, the same
+  words after typo and synonym folding, or such that the real matcher, asked the
+  phrasing as a question, answers it with another entry or cannot tell the two
+  apart (margin below the threshold).
 """
 
 from __future__ import annotations
@@ -59,20 +60,31 @@ def _texts(entry: Entry, lang: str) -> list[str]:
 
 
 def _identical_phrasings(kb: KnowledgeBase) -> list[KBProblem]:
-    """Phrasings of two competing entries that are the same text after normalisation."""
+    """Phrasings of two competing entries that are the same text, or the same words.
+
+    Same words means the same whole tokens after typo and synonym folding
+    (邻长是干什么的 / 邻长干啥的): the matcher could then only tell the two
+    entries apart by their characters.
+    """
     found = []
     for lang in ("zh", "en"):
-        seen: dict[str, list[Entry]] = {}
+        seen: dict[object, list[Entry]] = {}
         for entry in kb.entries:
             for text in _texts(entry, lang):
-                key = prepare(text, lang).chars
-                if not key:
-                    continue
-                for other in seen.get(key, []):
-                    if other.id != entry.id and _competes(other, entry):
-                        msg = f"phrasing {text!r} is identical to one of entry '{other.id}'"
+                prepared = prepare(text, lang)
+                words = frozenset(t for t, f in prepared.tokens.items() if f == 1.0)
+                for key, what in ((prepared.chars, "identical to"), (words, "the same words as")):
+                    if not key:
+                        continue
+                    clash = [
+                        o for o in seen.get(key, []) if o.id != entry.id and _competes(o, entry)
+                    ]
+                    for other_id in dict.fromkeys(o.id for o in clash):
+                        msg = f"phrasing {text!r} is {what} one of entry '{other_id}'"
                         found.append(KBProblem(entry.file, entry.id, msg))
-                seen.setdefault(key, []).append(entry)
+                    seen.setdefault(key, []).append(entry)
+                    if clash:
+                        break  # identical text: no need to say "same words" too
     return found
 
 

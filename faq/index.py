@@ -1,4 +1,4 @@
-"""Inverted index of an entry's texts, and the features that say how well it fits a question.
+"""Inverted index of the entries' texts, and the evidence each entry has for a question.
 
 Each entry contributes *documents* in each language (its canonical question and
 its phrasings) and a *vocabulary* (the tokens of those documents and of its
@@ -7,26 +7,34 @@ community): a question only looks up the city-wide postings and its own
 community's, so the cost does not grow with the number of communities, and one
 community's file never changes the scores seen by another.
 
-For every entry sharing a word with the question, :meth:`LangIndex.features`
-gives three numbers in 0–1 (combined into the score by ``faq.score``):
+A token weighs its rarity among city-wide entries × its specificity in general
+Chinese (知道 and 去 say little). :meth:`LangIndex.features` describes, for
+every entry sharing a token with the question (see ``faq.score`` for how the
+numbers become a score):
 
-* ``words`` — weighted Dice overlap of tokens with the entry's closest document
-  (token weight = rarity among city-wide entries × specificity in general
-  Chinese); it carries the meaning, after typo and synonym folding;
+* ``words`` — weighted Dice overlap of tokens with the entry's closest
+  document, after typo and synonym folding;
 * ``chars`` — Dice overlap of character bigrams (English: trigrams) with the
-  same document; it forgives segmentation accidents that tokens cannot see;
-* ``coverage`` — the share of the question's *content* weight (question words
-  such as 怎么/多少/how left out) that the entry explains: fully by its
-  phrasings and tags, at a discount by its answer. A content word that no entry
-  knows weighs ``UNSEEN`` times the rarest known word: a question about
-  something the knowledge base never mentions (工资, 签证, joke) is not ours.
+  same document: it forgives segmentation accidents that tokens cannot see;
+* ``explained`` — the weight of the question's *content* words (question words
+  such as 怎么/多少/how left out) that the entry explains: fully when its
+  phrasings or tags have them, at ``ANSWER`` when only its answer does;
+* ``against`` — the weight of content words that the knowledge base knows but
+  this entry does not explain (补贴 asked of the volunteer entry);
+* ``unknown`` — the weight of content words that no entry in scope uses at
+  all (工资, 签证, joke); numbers the knowledge base does not know are left
+  out (5000多个邻长 restates a figure rather than asking about something else).
+
+Before counting, a word unknown to the knowledge base is replaced by its known
+parts (紧急情况 → 紧急, 情况; 群里 → 群), and in Chinese the content words weigh
+more towards the end of the question (``FOCUS``), where Chinese puts what is asked.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from faq.kb import Entry
@@ -37,21 +45,26 @@ from faq.text import Text, command_owners, prepare
 # How much a question word counts as explained when the entry mentions it only in
 # its answer; credit when one side has a whole word and the other only a part.
 ANSWER, PART_MATCH = 0.5, 0.7
-# Weight of a content word that no city-wide entry uses, relative to the rarest
-# known word: a question about something we never mention is probably not ours.
-UNSEEN = 2.0
 # Entries compared document by document per question, the rest being pre-filtered
 # out by the weight they share with it (bounds the cost on a big knowledge base).
 MAX_CANDIDATES = 40
+# Place words glued to a noun by jieba (群里, 楼上, 小区内): 群里 asks about the 群.
+LOCATIVE = "里上中内"
+# A Chinese question names what it asks about last (当邻长有 *工资* 吗, 元宵节 *灯会* 在哪):
+# content words weigh from 1 − FOCUS at the start to 1 + FOCUS at the end.
+# Chosen by cross-validation with the thresholds (faq/THRESHOLDS.md).
+FOCUS = 0.25
 
 
 @dataclass(frozen=True)
 class Features:
-    """How well one entry fits a question; each value within 0–1."""
+    """What one entry has for and against a question."""
 
-    words: float  # token overlap with the entry's closest document
-    chars: float  # character n-gram overlap with that document
-    coverage: float  # share of the question's content weight the entry explains
+    words: float  # 0–1, token overlap with the entry's closest document
+    chars: float  # 0–1, character n-gram overlap with that document
+    explained: float  # content weight the entry explains
+    against: float  # content weight known to the knowledge base, not to this entry
+    unknown: float  # content weight unknown to the knowledge base
 
 
 @dataclass
@@ -71,7 +84,6 @@ class LangIndex:
         self.lang = lang
         self.entries = list(entries)
         self.intent = INTENT_WORDS if lang == "zh" else EN_INTENT
-        self.doc_entry: list[int] = []
         self.doc_tokens: list[dict[str, float]] = []
         self.doc_grams: list[int] = []  # number of grams of each document
         self.doc_weight: list[float] = []  # total token weight of each document
@@ -102,7 +114,7 @@ class LangIndex:
             for tok, factor in self.vocab[e_idx].items():
                 scope.tokens.setdefault(tok, []).append((e_idx, factor))
         for d, tokens in enumerate(self.doc_tokens):
-            self.doc_weight[d] = sum(self.weight(t, known=True) * f for t, f in tokens.items())
+            self.doc_weight[d] = sum(self.weight(t) * f for t, f in tokens.items())
 
     def _add_entry(self, entry: Entry, e_idx: int) -> None:
         """Add the documents and the vocabulary of one entry."""
@@ -123,8 +135,7 @@ class LangIndex:
 
     def _add_doc(self, e_idx: int, text: Text) -> None:
         """Register one document of entry ``e_idx``."""
-        d = len(self.doc_entry)
-        self.doc_entry.append(e_idx)
+        d = len(self.doc_tokens)
         self.doc_tokens.append(dict(text.tokens))
         self.doc_grams.append(len(text.grams))
         self.doc_weight.append(0.0)  # summed once document frequencies are known
@@ -133,41 +144,44 @@ class LangIndex:
         for gram in text.grams:
             scope.grams.setdefault(gram, []).append(d)
 
-    def weight(self, tok: str, *, known: bool = False) -> float:
+    def weight(self, tok: str) -> float:
         """Weight of a token: rarity among city-wide entries × general specificity.
 
-        ``known``: the token is used by an entry in scope even if by no city-wide
-        one (a local word), so it is rare but not a sign of another subject.
+        A token no city-wide entry uses weighs as much as the rarest one.
         """
-        df = self.df.get(tok, 0)
-        if df == 0 and not known:
-            key = tok
-        elif df == 0:
-            key = "\0" + tok
-        else:
-            key = tok
-        w = self._weights.get(key)
+        w = self._weights.get(tok)
         if w is None:
-            w = math.log(1 + (self.n_city - df + 0.5) / (max(df, 1) + 0.5))
-            if df == 0 and not known:
-                w *= UNSEEN
+            df = max(self.df.get(tok, 0), 1)
+            w = math.log(1 + (self.n_city - df + 0.5) / (df + 0.5))
             if self.lang == "zh" and tok[0] != "/":
                 w *= specificity(tok)
-            self._weights[key] = w
+            self._weights[tok] = w
         return w
 
-    def features(self, text: Text, community: str | None) -> dict[int, Features]:
+    def features(
+        self, text: Text, community: str | None, focus: float = FOCUS
+    ) -> dict[int, Features]:
         """Features of every entry sharing a token with ``text``, by entry position."""
         scopes = [self.scopes[s] for s in dict.fromkeys((None, community)) if s in self.scopes]
         if not text.tokens or not scopes:
             return {}
-        known = {t for t in text.tokens if any(t in s.vocab for s in scopes)}
-        weights = {t: self.weight(t, known=t in known) for t in text.tokens}
-        total = sum(weights[t] * f for t, f in text.tokens.items()) or 1.0
-        content = {t: f for t, f in text.tokens.items() if t not in self.intent}
+        tokens = _back_off(text.tokens, lambda t: any(t in s.vocab for s in scopes))
+        weights = {t: self.weight(t) for t in tokens}
+        total = sum(weights[t] * f for t, f in tokens.items())
+        content: dict[str, float] = {}
+        unknown = 0.0
+        n = max(len(tokens) - 1, 1)
+        for i, (tok, f) in enumerate(tokens.items()):
+            if tok in self.intent:
+                continue
+            at = 1 + focus * (2 * i / n - 1) if self.lang == "zh" else 1.0
+            if any(tok in s.vocab for s in scopes):
+                content[tok] = f * at
+            elif not tok.isdigit():
+                unknown += weights[tok] * f * at
         content_total = sum(weights[t] * f for t, f in content.items())
         strong: dict[int, float] = defaultdict(float)
-        for tok, factor in text.tokens.items():
+        for tok, factor in tokens.items():
             for scope in scopes:
                 for e, f in scope.tokens.get(tok, ()):
                     strong[e] += weights[tok] * _credit(factor, f)
@@ -182,28 +196,50 @@ class LangIndex:
         n_grams = len(text.grams)
         out: dict[int, Features] = {}
         for e in ranked:
-            best = (-1.0, 0.0, 0.0)
+            words = chars = 0.0
             for d in self.entry_docs[e]:
-                tokens = self.doc_tokens[d]
+                doc = self.doc_tokens[d]
                 overlap = sum(
-                    weights[t] * _credit(f, tokens[t]) for t, f in text.tokens.items() if t in tokens
+                    weights[t] * _credit(f, doc[t]) for t, f in tokens.items() if t in doc
                 )
-                words = min(1.0, 2 * overlap / (total + self.doc_weight[d]))
-                chars = 2 * shared_grams.get(d, 0) / ((n_grams + self.doc_grams[d]) or 1)
-                if words + chars > best[0]:
-                    best = (words + chars, words, chars)
-            if content_total > 0:
-                vocab, answer = self.vocab[e], self.answer_vocab[e]
-                covered = sum(
-                    weights[t]
-                    * max(_credit(f, vocab.get(t, 0.0)), ANSWER * _credit(f, answer.get(t, 0.0)))
-                    for t, f in content.items()
+                w = min(1.0, 2 * overlap / (total + self.doc_weight[d]))
+                c = 2 * shared_grams.get(d, 0) / ((n_grams + self.doc_grams[d]) or 1)
+                if w + c > words + chars:  # the closest document
+                    words, chars = w, c
+            vocab, answer = self.vocab[e], self.answer_vocab[e]
+            explained = sum(
+                weights[t]
+                * (f / tokens[t])
+                * min(
+                    tokens[t],
+                    max(
+                        _credit(tokens[t], vocab.get(t, 0.0)),
+                        ANSWER * _credit(tokens[t], answer.get(t, 0.0)),
+                    ),
                 )
-                coverage = min(1.0, covered / content_total)
-            else:
-                coverage = 0.0  # only question words: "你是谁", "what is it"
-            out[e] = Features(best[1], best[2], coverage)
+                for t, f in content.items()
+            )
+            out[e] = Features(words, chars, explained, content_total - explained, unknown)
         return out
+
+
+def _back_off(tokens: dict[str, float], known: Callable[[str], bool]) -> dict[str, float]:
+    """Replace words unknown to the knowledge base by their known parts, whole.
+
+    jieba knows 紧急情况 and 群里 as words, the knowledge base says 紧急 and 群:
+    the resident asked about those, not about something new.
+    """
+    out = dict(tokens)
+    for tok, f in tokens.items():
+        if f < 1.0 or known(tok) or len(tok) < 2:
+            continue
+        parts = [p for p in tokens if p != tok and p in tok and len(p) > 1 and known(p)]
+        if not parts and tok[-1] in LOCATIVE and known(tok[:-1]):
+            parts = [tok[:-1]]
+        if parts:
+            del out[tok]
+            out.update((p, 1.0) for p in parts)
+    return out
 
 
 def _credit(a: float, b: float) -> float:

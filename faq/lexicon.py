@@ -107,7 +107,7 @@ INTENT_WORDS: frozenset[str] = frozenset(
 ZH_STOP: frozenset[str] = frozenset(
     "的 了 吗 呢 啊 吧 呀 嘛 哦 是 我 我们 你们 他 她 它 这 那 这个 那个 就 都 也 还 "
     "一下 一个 么 着 过 给 把 被 让 和 与 及 或 请 想 要 能 会 可以 一 之 其 该 对 从 向 "
-    "里 上 下 中 个 哈 在 总共 一共 共 合计".split()
+    "里 上 下 中 个 哈 在 总共 一共 共 合计 多个 多件 多名 多位 多人 多次 多项 多家 多处".split()
 )
 
 EN_STOP: frozenset[str] = frozenset(

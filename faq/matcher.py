@@ -1,6 +1,6 @@
 """Answer a resident's question from the knowledge base: answer, suggest, or decline.
 
-The decision rule, on the 0–100 scores of ``faq.index``:
+The decision rule, on the 0–100 scores of ``faq.score``:
 
 * best score ≥ ``answer`` (``group_answer`` in a group chat) **and** best score
   minus the best score of a *different* entry ≥ ``margin`` → ``'answer'``;
@@ -19,9 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from faq.index import LangIndex
+from faq.index import FOCUS, LangIndex
 from faq.kb import Entry, KnowledgeBase
+from faq.noise import is_repetitive, looks_like_code
 from faq.normalise import MAX_CHARS, guess_lang, normalise
+from faq.score import AGAINST, score
 from faq.text import prepare
 
 Outcome = Literal["answer", "suggest", "none"]
@@ -46,8 +48,10 @@ class Thresholds:
             raise ValueError("thresholds must satisfy suggest ≤ answer ≤ group_answer")
 
 
-# Chosen on the development set only; see faq/THRESHOLDS.md for the measurements.
-DEFAULT_THRESHOLDS = Thresholds(answer=16.0, margin=4.5, suggest=10.0, group_answer=55.0)
+# Chosen by the cross-validation procedure of tests/faq/faq_cv.py on all
+# development data (faq/THRESHOLDS.md), together with faq.score.AGAINST and
+# faq.index.FOCUS.
+DEFAULT_THRESHOLDS = Thresholds(answer=6.5, margin=2.0, suggest=3.25, group_answer=15.0)
 
 
 @dataclass(frozen=True)
@@ -72,10 +76,22 @@ class MatchResult:
 class Matcher:
     """Matches questions against one knowledge base (immutable after construction)."""
 
-    def __init__(self, kb: KnowledgeBase, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> None:
-        """Build the Chinese and English indexes of ``kb`` (tens of ms for the real one)."""
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        thresholds: Thresholds = DEFAULT_THRESHOLDS,
+        *,
+        against: float = AGAINST,
+        focus: float = FOCUS,
+    ) -> None:
+        """Build the Chinese and English indexes of ``kb`` (tens of ms for the real one).
+
+        ``against`` (``faq.score``) and ``focus`` (``faq.index``) are the two
+        weights chosen by cross-validation; only that procedure passes others.
+        """
         self.kb = kb
         self.thresholds = thresholds
+        self.against, self.focus = against, focus
         self._indexes = {lang: LangIndex(kb.entries, lang) for lang in ("zh", "en")}
 
     def ranked(
@@ -88,12 +104,14 @@ class Matcher:
         # The script of the question decides; ``lang`` (the asker's language)
         # only names the language of a reply to text with no letters at all.
         matched_lang = script or (lang if lang in self._indexes else "zh")
-        if script is None or len(norm.replace(" ", "")) <= 1:
-            # Digits, emoji or a single character are not a question we can
-            # read; "272" alone must not be answered with the community count.
+        chars = norm.replace(" ", "")
+        if script is None or len(chars) <= 1 or is_repetitive(chars) or looks_like_code(question):
+            # Digits, emoji, one character, 哈哈哈哈, code or a link are not a
+            # question we can read; "272" alone must not get the community count.
             return matched_lang, []
         index = self._indexes[matched_lang]
-        scores = index.scores(prepare(question, matched_lang), community)
+        features = index.features(prepare(question, matched_lang), community, self.focus)
+        scores = {e: score(f, self.against) for e, f in features.items()}
         order = sorted(scores, key=lambda e: (-scores[e], e))
         return matched_lang, [Suggestion(index.entries[e], round(scores[e], 2)) for e in order]
 

@@ -21,6 +21,13 @@ if TYPE_CHECKING:
 
 # "/report", "/mycaptain": a bot command names one feature exactly.
 COMMAND = re.compile(r"/([a-z][a-z_]{1,31})")
+# Numbers written in Chinese with a unit (三千, 一百多, 两千六百, 7万): as digits they
+# meet the figures of the answers. Runs without a unit (四位一体, 三权) are names.
+_ZH_NUMBER = re.compile(
+    r"[0-9零一二两三四五六七八九十百千万]*[十百千万][0-9零一二两三四五六七八九十百千]*"
+)
+_DIGITS = dict(zip("零一二两三四五六七八九", (0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True))
+_UNITS = {"十": 10, "百": 100, "千": 1000}
 
 
 @dataclass(frozen=True)
@@ -44,13 +51,37 @@ def prepare(text: str, lang: str, *, limit: int | None = MAX_CHARS) -> Text:
     commands = {"/" + c: 1.0 for c in COMMAND.findall(text.lower())}
     norm = normalise(COMMAND.sub(" ", text), limit=None)
     if lang == "zh":
-        chars = fold_typos(norm).replace(" ", "")
+        folded = _ZH_NUMBER.sub(_number, fold_typos(norm))
+        chars = folded.replace(" ", "")
         grams = frozenset(chars[i : i + 2] for i in range(len(chars) - 1)) or frozenset([chars])
-        return Text(chars, dict(zh_tokens(fold_typos(norm))) | commands, grams - {""})
+        return Text(chars, dict(zh_tokens(folded)) | commands, grams - {""})
     tokens = dict(en_tokens(norm))
     words = [w for w in norm.split() if w not in EN_STOP]
     grams = {w[i : i + 3] for w in words for i in range(max(1, len(w) - 2))}
     return Text(" ".join(tokens), tokens | commands, frozenset(grams))
+
+
+def _number(match: re.Match[str]) -> str:
+    """The digits of a Chinese number (一百多 → 100多); anything unreadable is kept."""
+    text = match.group(0)
+    if len(text) < 2:
+        return text  # 十 or 千 alone is a word, not a figure
+    total = section = digit = 0
+    pending = ""
+    for ch in text:
+        if ch.isdigit():
+            pending += ch
+            digit = int(pending)
+        elif ch in _DIGITS:
+            digit = _DIGITS[ch]
+        elif ch in _UNITS:
+            section += (digit or 1) * _UNITS[ch]
+            digit, pending = 0, ""
+        else:  # 万
+            total += (section + digit) * 10_000
+            section = digit = 0
+            pending = ""
+    return str(total + section + digit)
 
 
 def command_owners(entries: Iterable[Entry], lang: str) -> dict[str, Entry]:

@@ -146,7 +146,7 @@ def test_check_finds_planted_identical_phrasing(tmp_path: Path) -> None:
 
 
 def test_check_finds_phrasing_the_matcher_gives_to_another_entry(tmp_path: Path) -> None:
-    """A phrasing that the real matcher cannot tell from another entry's is reported."""
+    """A phrasing with the same words as another entry's (after synonym folding) is reported."""
     grid = entry_data("grid_worker_role", [*GRID, "邻长是干什么的"])
     write_kb(tmp_path, [entry_data("captain_what", CAPTAIN), grid])
     problems = [str(p) for p in check_kb(tmp_path)]

@@ -181,6 +181,10 @@ BAD_INPUT = [
     "？？？。。。",
     "邻",
     "a",
+    "SELECT * FROM users;",
+    "<img src=x onerror=alert(1)>",
+    "www.baidu.com",
+    "哈哈哈哈哈哈",
 ]
 
 
