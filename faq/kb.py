@@ -14,7 +14,7 @@ served (missing fields, duplicate ids); the softer checks live in ``faq.check``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -213,7 +213,50 @@ def read_kb(directory: Path) -> tuple[list[Entry], list[KBProblem]]:
                 continue
             seen[entry.id] = entry
             entries.append(entry)
+    learned, learned_problems = _read_learned(Path(directory), {e.id for e in entries})
+    problems += learned_problems
+    if learned:
+        entries = [_with_learned(e, learned.get(e.id)) for e in entries]
     return entries, problems
+
+
+def _read_learned(directory: Path, ids: set[str]) -> tuple[dict[str, dict[str, list[str]]], list[KBProblem]]:
+    """Extra phrasings by entry id from ``learned/*.yaml`` (real questions residents asked)."""
+    merged: dict[str, dict[str, list[str]]] = {}
+    problems: list[KBProblem] = []
+    for path in sorted((directory / "learned").glob("*.y*ml")):
+        file = display_path(path)
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # a safe loader
+        except (OSError, yaml.YAMLError) as exc:
+            problems.append(KBProblem(file, None, f"cannot read: {exc}", fatal=True))
+            continue
+        table = data.get("phrasings") if isinstance(data, dict) else None
+        if not isinstance(table, dict):
+            problems.append(KBProblem(file, None, "no 'phrasings' mapping", fatal=True))
+            continue
+        for entry_id, by_lang in table.items():
+            if entry_id not in ids:
+                problems.append(KBProblem(file, str(entry_id), "phrasings for an unknown entry", fatal=True))
+                continue
+            for lang in LANGS:
+                items = by_lang.get(lang) if isinstance(by_lang, dict) else None
+                for item in items if isinstance(items, list) else []:
+                    if str(item).strip():
+                        merged.setdefault(entry_id, {}).setdefault(lang, []).append(str(item).strip())
+    return merged, problems
+
+
+def _with_learned(entry: Entry, extra: dict[str, list[str]] | None) -> Entry:
+    if not extra:
+        return entry
+    phrasings = {}
+    for lang in LANGS:
+        have = list(entry.phrasings.get(lang, ()))
+        known = set(have)
+        have += [p for p in extra.get(lang, []) if p not in known and not known.add(p)]  # type: ignore[func-returns-value]
+        phrasings[lang] = tuple(have)
+    return replace(entry, phrasings=phrasings)
 
 
 def load_kb(directory: Path) -> KnowledgeBase:

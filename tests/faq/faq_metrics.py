@@ -37,8 +37,10 @@ from faq import Matcher, load_kb  # noqa: E402
 KB_DIR = ROOT / "faq" / "kb"
 DEV = Path(__file__).with_name("labelled_dev.yaml")
 HELDOUT = Path(__file__).with_name("labelled_heldout.yaml")
-# Final held-out set: measured once, by someone else, after all tuning.
+# Second held-out set: measured once (86.7 % / 96.1 %), then learned from like the others.
 HELDOUT2 = Path(__file__).with_name("labelled_heldout2.yaml")
+# The held-out set now: written independently after the others were used; never tuned on.
+HELDOUT3 = Path(__file__).with_name("labelled_heldout3.yaml")
 
 
 @dataclass
@@ -145,7 +147,7 @@ def distributions(path: Path) -> str:
 
 if __name__ == "__main__":
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else DEV
-    if target.resolve() == HELDOUT2.resolve():
-        sys.exit("refusing: the final held-out set is not for tuning")
+    if target.resolve() == HELDOUT3.resolve():
+        sys.exit("refusing: the held-out set is not for tuning")
     print(distributions(target))
     print(evaluate(Matcher(load_kb(KB_DIR)), load_items(target), target.stem).summary())
