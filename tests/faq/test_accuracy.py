@@ -46,7 +46,10 @@ MAX_WRONG_CONFIDENT = 0.03
 TRAINING = {"dev": DEV, "heldout": HELDOUT, "heldout2": HELDOUT2}
 # The held-out figures as first measured, when below the requirement (strict xfail: the
 # test turns red the day the requirement is met, so that this note is removed).
-UNMET: dict[str, str] = {}
+UNMET: dict[str, str] = {
+    "top1": "held-out #3 measured once: top-1 94.3 % (181 of 192), below 95 %",
+    "rejection": "held-out #3 measured once: rejected 93.8 % (60 of 64), below 95 %",
+}
 
 
 @pytest.fixture(scope="module")
