@@ -72,6 +72,24 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> tuple[Ru
     return Runtime(settings=settings, db=db, clock=clock, sender=sender), engine
 
 
+#: Telegram's limits for one bot: 30 messages/s overall, 20 per minute in one group chat.
+TELEGRAM_PER_SECOND, TELEGRAM_GROUP_PER_MINUTE = 30, 20
+#: Stay a little under them: at exactly the limit a sender that keeps up gets 429s.
+HEADROOM = 0.95
+
+
+def rate_limiter(share: float = 1.0) -> AIORateLimiter:
+    """PTB's limiter at ``share`` of Telegram's limits (minus headroom), retrying 429s."""
+    factor = share * HEADROOM
+    return AIORateLimiter(
+        overall_max_rate=TELEGRAM_PER_SECOND * factor,
+        overall_time_period=1,
+        group_max_rate=TELEGRAM_GROUP_PER_MINUTE * factor,
+        group_time_period=60,
+        max_retries=3,
+    )
+
+
 def build_application(
     runtime: Runtime,
     *,
@@ -100,7 +118,7 @@ def build_application(
     if rate_limit:
         # Telegram's limits (30/s overall, 1/s per chat, 20/min per group); retry 429s a
         # few times here, the outbox retries later on top of that.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        builder = builder.rate_limiter(rate_limiter(settings.rate_limit_share))
     if not with_updater:
         builder = builder.updater(None)
     # Conversations are tracked per user and chat on purpose (a resident may press buttons of

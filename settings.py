@@ -58,9 +58,12 @@ class Settings(BaseSettings):
     webhook_secret_token: SecretStr | None = None
 
     # Outbox sender
-    outbox_batch_size: int = Field(default=50, ge=1, le=1000)
+    # Below PTB's HTTP connection pool (256): a bigger batch would time out in the pool.
+    outbox_batch_size: int = Field(default=50, ge=1, le=200)
     outbox_max_attempts: int = Field(default=8, ge=1, le=100)
     outbox_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    # This process's share of Telegram's rate limits (1/N with N bot processes).
+    rate_limit_share: float = Field(default=1.0, gt=0, le=1)
 
     # FAQ (thresholds: see faq/THRESHOLDS.md for how the defaults were measured)
     faq_kb_dir: Path | None = None  # default: the knowledge base shipped in faq/kb

@@ -85,34 +85,25 @@ async def run_kind(
             )
         done = await checkins.checkins_on(session=session, day=day)
         work = await checkins.open_work(session=session, group_ids={d.group_id for d in dues})
-        names = dict(
-            (
-                await session.execute(
-                    select(Person.id, Person.display_name).where(
-                        Person.id.in_({d.person_id for d in dues})
-                    )
-                )
-            ).all()
-        )
-        seen: set[int] = set()
+        rows, seen = [], set()
         for due in dues:
             if due.person_id in done or due.person_id in seen:
                 result.skipped += 1
                 continue
             seen.add(due.person_id)
-            payload = _reminder_payload(
-                kind, due, work.get(due.group_id), names.get(due.person_id), day, tz
+            payload = _reminder_payload(kind, due, work.get(due.group_id), due.name, day, tz)
+            rows.append(
+                {
+                    "chat_id": due.telegram_id,
+                    "person_id": due.person_id,
+                    "kind": f"ci_{kind}",
+                    "payload": payload,
+                    "dedup_key": f"{due.person_id}:ci_{kind}:{day.isoformat()}",
+                }
             )
-            added = await outbox.enqueue_to_person(
-                session=session,
-                person_id=due.person_id,
-                kind=f"ci_{kind}",
-                payload=payload,
-                now=now,
-                dedup_key=f"{due.person_id}:ci_{kind}:{day.isoformat()}",
-            )
-            result.queued += int(added)
-            result.skipped += int(not added)
+        if rows:
+            result.queued = await outbox.enqueue_many(session=session, rows=rows, now=now)
+            result.skipped += len(rows) - result.queued
     if result.queued:
         context.wake_outbox()
         metrics = getattr(context, "runtime", None) and context.runtime.extras.get("metrics")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -116,13 +117,14 @@ class OutboxSender:
         self.stats: dict[str, int] = {"sent": 0, "retried": 0, "failed": 0, "unreachable": 0}
 
     async def drain_once(self, bot: Bot) -> int:
-        """Claim one batch and send it concurrently; returns how many were claimed."""
+        """Claim one batch, send it concurrently, record every outcome in one transaction."""
         async with self.db.begin() as session:
             batch = await outbox.claim_due(
                 session=session, now=self.clock.now(), limit=self.batch_size
             )
         if batch:
-            await asyncio.gather(*(self._send_one(bot, m) for m in batch))
+            outcomes = await asyncio.gather(*(self._send_one(bot, m) for m in batch))
+            await self._apply(outcomes)
         return len(batch)
 
     async def drain(self, bot: Bot, *, max_batches: int = 1000) -> int:
@@ -154,80 +156,106 @@ class OutboxSender:
             except TimeoutError:
                 pass
 
-    async def _send_one(self, bot: Bot, message: outbox.Claimed) -> None:
+    async def _send_one(self, bot: Bot, message: outbox.Claimed) -> _Outcome:
+        """Deliver one message and classify Telegram's answer (nothing written yet)."""
         lang = message.language or self.default_language
         try:
             await deliver(bot, message.chat_id, message.payload, lang, self.font)
         except RetryAfter as exc:
-            await self._retry(
-                message, _seconds(exc.retry_after) + 1, f"429 retry after {exc.retry_after}"
+            return _Outcome(
+                message,
+                "retry",
+                f"429 retry after {exc.retry_after}",
+                _seconds(exc.retry_after) + 1,
             )
         except Forbidden as exc:
-            await self._unreachable(message, f"403 {exc.message}")
+            return _Outcome(message, "unreachable", f"403 {exc.message}")
         except ChatMigrated as exc:
-            await self._failed(message, f"chat migrated to {exc.new_chat_id}")
+            return _Outcome(message, "failed", f"chat migrated to {exc.new_chat_id}")
         except BadRequest as exc:
             if any(marker in exc.message.lower() for marker in _UNREACHABLE_400):
-                await self._unreachable(message, f"400 {exc.message}")
-            else:
-                await self._failed(message, f"400 {exc.message}")
+                return _Outcome(message, "unreachable", f"400 {exc.message}")
+            return _Outcome(message, "failed", f"400 {exc.message}")
         except NetworkError as exc:  # includes TimedOut and 5xx answers
-            await self._retry(message, min(300, 2 ** (message.attempts + 1)), f"network: {exc}")
-        else:
-            async with self.db.begin() as session:
-                await outbox.mark_sent(session=session, message_id=message.id, now=self.clock.now())
-            self._record("sent", message.kind)
+            return _Outcome(
+                message, "retry", f"network: {exc}", min(300, 2 ** (message.attempts + 1))
+            )
+        return _Outcome(message, "sent")
+
+    async def _apply(self, outcomes: list[_Outcome]) -> None:
+        """Record a batch's outcomes: one transaction (one UPDATE for all the sent ones)."""
+        now = self.clock.now()
+        async with self.db.begin() as session:
+            sent = [o.message.id for o in outcomes if o.status == "sent"]
+            await outbox.mark_sent_many(session=session, message_ids=sent, now=now)
+            for o in outcomes:
+                if o.status == "retry":
+                    again = await outbox.mark_retry(
+                        session=session,
+                        message_id=o.message.id,
+                        now=now,
+                        delay=timedelta(seconds=o.delay),
+                        error=o.error,
+                        max_attempts=self.max_attempts,
+                    )
+                    o.status = "retried" if again else "failed"
+                    log.info(
+                        "outbox %s to %s: %s (%s)",
+                        o.message.id,
+                        o.message.chat_id,
+                        o.error,
+                        "will retry" if again else "gave up",
+                    )
+                elif o.status == "unreachable":
+                    await outbox.mark_unreachable(
+                        session=session,
+                        message_id=o.message.id,
+                        person_id=o.message.person_id,
+                        now=now,
+                        error=o.error,
+                    )
+                    log.info(
+                        "outbox %s: recipient %s unreachable (%s)",
+                        o.message.id,
+                        o.message.chat_id,
+                        o.error,
+                    )
+                    if o.message.payload.get("reroute"):
+                        # The captain blocked the bot: the group's new report goes to the stand-in.
+                        await reroute(
+                            session=session,
+                            kind=o.message.kind,
+                            payload=o.message.payload,
+                            now=now,
+                            tz=self.tz,
+                        )
+                elif o.status == "failed":
+                    await outbox.mark_failed(
+                        session=session, message_id=o.message.id, error=o.error
+                    )
+                    log.warning(
+                        "outbox %s to %s failed for good: %s",
+                        o.message.id,
+                        o.message.chat_id,
+                        o.error,
+                    )
+        for o in outcomes:
+            self._record(o.status, o.message.kind)
 
     def _record(self, status: str, kind: str) -> None:
         self.stats[status] += 1
         if self.metrics is not None:
             self.metrics.outcome(status, kind)
 
-    async def _retry(self, message: outbox.Claimed, delay_seconds: float, error: str) -> None:
-        async with self.db.begin() as session:
-            again = await outbox.mark_retry(
-                session=session,
-                message_id=message.id,
-                now=self.clock.now(),
-                delay=timedelta(seconds=delay_seconds),
-                error=error,
-                max_attempts=self.max_attempts,
-            )
-        self._record("retried" if again else "failed", message.kind)
-        log.info(
-            "outbox %s to %s: %s (%s)",
-            message.id,
-            message.chat_id,
-            error,
-            "will retry" if again else "gave up",
-        )
 
-    async def _unreachable(self, message: outbox.Claimed, error: str) -> None:
-        async with self.db.begin() as session:
-            await outbox.mark_unreachable(
-                session=session,
-                message_id=message.id,
-                person_id=message.person_id,
-                now=self.clock.now(),
-                error=error,
-            )
-            if message.payload.get("reroute"):
-                # The captain blocked the bot: the group's new report goes to the stand-in.
-                await reroute(
-                    session=session,
-                    kind=message.kind,
-                    payload=message.payload,
-                    now=self.clock.now(),
-                    tz=self.tz,
-                )
-        self._record("unreachable", message.kind)
-        log.info("outbox %s: recipient %s unreachable (%s)", message.id, message.chat_id, error)
+@dataclass
+class _Outcome:
+    """What Telegram said about one message."""
 
-    async def _failed(self, message: outbox.Claimed, error: str) -> None:
-        async with self.db.begin() as session:
-            await outbox.mark_failed(session=session, message_id=message.id, error=error)
-        self._record("failed", message.kind)
-        log.warning("outbox %s to %s failed for good: %s", message.id, message.chat_id, error)
+    message: outbox.Claimed
+    status: str  # sent | retry | unreachable | failed (retry becomes retried/failed)
+    error: str = ""
+    delay: float = 0.0
 
 
 def _seconds(value: float | timedelta) -> float:

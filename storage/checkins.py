@@ -42,6 +42,8 @@ class Due:
     community_id: int
     grid_id: int
     stand_in: bool
+    telegram_id: int = 0
+    name: str | None = None
 
 
 async def due_people(
@@ -69,10 +71,13 @@ async def due_people(
                 NeighbourGroup.grid_id,
                 captain.id,
                 captain.telegram_id,
+                captain.display_name,
                 backup.id,
                 backup.telegram_id,
+                backup.display_name,
                 leader.id,
                 leader.telegram_id,
+                leader.display_name,
             )
             .join(Grid, Grid.id == NeighbourGroup.grid_id)
             .outerjoin(captain, captain.id == NeighbourGroup.captain_id)
@@ -90,18 +95,36 @@ async def due_people(
         )
     }
     result = []
-    for gid, name, cid, grid_id, cap, cap_tg, bak, bak_tg, lead, lead_tg in groups:
+    for (
+        gid,
+        name,
+        cid,
+        grid_id,
+        cap,
+        cap_tg,
+        cap_n,
+        bak,
+        bak_tg,
+        bak_n,
+        lead,
+        lead_tg,
+        lead_n,
+    ) in groups:
         # The captain, unless away today: then the backup, else the grid leader (/away).  A
         # captain not yet bound to Telegram is not replaced: the summary lists them instead.
         if cap is not None and (gid, cap) not in away:
-            chosen = (cap, False) if cap_tg is not None else None
+            chosen = (cap, cap_tg, cap_n, False) if cap_tg is not None else None
         elif bak is not None and bak_tg is not None and (gid, bak) not in away:
-            chosen = (bak, True)
+            chosen = (bak, bak_tg, bak_n, True)
         else:
-            chosen = (lead, True) if lead is not None and lead_tg is not None else None
+            chosen = (
+                (lead, lead_tg, lead_n, True) if lead is not None and lead_tg is not None else None
+            )
         if chosen is not None:
-            person_id, stand_in = chosen
-            result.append(Due(person_id, gid, name, cid, grid_id, stand_in))
+            person_id, telegram_id, person_name, stand_in = chosen
+            result.append(
+                Due(person_id, gid, name, cid, grid_id, stand_in, telegram_id, person_name)
+            )
     return result
 
 

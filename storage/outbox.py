@@ -69,6 +69,31 @@ async def enqueue(
     return bool(result.rowcount)
 
 
+async def enqueue_many(*, session: AsyncSession, rows: list[dict[str, Any]], now: datetime) -> int:
+    """Queue many messages at once (a fan-out); rows with a ``dedup_key`` already queued are
+    skipped.  Each row: ``chat_id``, ``person_id``, ``kind``, ``payload``, ``dedup_key``.
+
+    Multi-row inserts in chunks: a few statements for thousands of reminders, instead of a
+    round trip each (which kept SQLite's write lock for seconds).
+    """
+    if not rows:
+        return 0
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    queued = 0
+    for start in range(0, len(rows), 500):  # 500 × 11 columns stays under SQLite's variable limit
+        chunk = [
+            {"status": PENDING, "attempts": 0, "not_before": now, "created_at": now, **row}
+            for row in rows[start : start + 500]
+        ]
+        stmt = (
+            insert(OutboxMessage).values(chunk).on_conflict_do_nothing(index_elements=["dedup_key"])
+        )
+        result = await session.execute(stmt)
+        queued += max(0, result.rowcount or 0)
+    return queued
+
+
 async def enqueue_to_person(
     *,
     session: AsyncSession,
@@ -146,6 +171,17 @@ async def mark_sent(*, session: AsyncSession, message_id: int, now: datetime) ->
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
+        .values(status=SENT, sent_at=now, lease_until=None, attempts=OutboxMessage.attempts + 1)
+    )
+
+
+async def mark_sent_many(*, session: AsyncSession, message_ids: list[int], now: datetime) -> None:
+    """Record many delivered messages in one statement."""
+    if not message_ids:
+        return
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(message_ids))
         .values(status=SENT, sent_at=now, lease_until=None, attempts=OutboxMessage.attempts + 1)
     )
 
