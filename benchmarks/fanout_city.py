@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
-from city_fill import GROUPS_PER_GRID, GRIDS_PER_COMMUNITY, City, fill_postgres, fill_sqlite
+from city_fill import GRIDS_PER_COMMUNITY, GROUPS_PER_GRID, City, fill_postgres, fill_sqlite
 from sqlalchemy.engine import URL
 
 from settings import Settings
