@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import warnings
 import sys
 import tempfile
+import warnings
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path

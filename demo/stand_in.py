@@ -249,6 +249,10 @@ class BotAPIStandIn(BaseRequest):
     def _m_sendMediaGroup(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         chat_id = _int(params["chat_id"])
         media = params.get("media") or []
+        if not 2 <= len(media) <= 10:
+            raise _ApiError(
+                400, "Bad Request: Wrong number of messages specified: must be between 2 and 10"
+            )
         out = []
         for item in media:
             photo = [

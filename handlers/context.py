@@ -7,12 +7,15 @@ the actor's language), so no handler reaches into ``bot_data`` or casts anything
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Update
-from telegram.ext import Application, CallbackContext, ExtBot
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, ExtBot
 
 from locales import Translator, normalise_language
 from scheduler.clock import Clock
@@ -21,6 +24,7 @@ from settings import Settings
 from storage.people import Actor, load_actor
 
 RUNTIME_KEY = "wulin"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -88,14 +92,32 @@ class WulinContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
         self.lang = lang
 
 
+async def _say_busy(update: Update, context: WulinContext) -> None:
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(context.t("common.busy"), show_alert=True)
+        elif update.effective_chat is not None and update.effective_chat.type == "private":
+            await context.bot.send_message(update.effective_chat.id, context.t("common.busy"))
+    except TelegramError as exc:
+        log.info("could not tell user about the database outage: %s", exc)
+
+
 async def preload_actor(update: object, context: WulinContext) -> None:
     """Group -1: load who is writing and pick the reply language, once per update."""
     if not isinstance(update, Update) or update.effective_user is None:
         return
     user = update.effective_user
-    async with context.db.begin() as session:
-        context.actor = await load_actor(session=session, telegram_id=user.id)
     default = context.settings.default_language
+    try:
+        async with context.db.begin() as session:
+            context.actor = await load_actor(session=session, telegram_id=user.id)
+    except (DBAPIError, OSError, TimeoutError) as exc:
+        # The database is unreachable: one "try again shortly", and no handler runs on a
+        # half-known actor (it would answer as if the person were a stranger).
+        log.warning("database unavailable while loading user %s: %s", user.id, exc)
+        context.lang = normalise_language(user.language_code, default)
+        await _say_busy(update, context)
+        raise ApplicationHandlerStop from None
     if context.actor is not None and context.actor.language:
         context.lang = context.actor.language
     else:

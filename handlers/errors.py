@@ -8,7 +8,7 @@ import logging
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from telegram import Update
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from handlers.context import WulinContext
 
@@ -29,9 +29,12 @@ async def error_handler(update: object, context: WulinContext) -> None:
     key = "common.busy" if isinstance(error, TRANSIENT) else "common.error"
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(context.t(key), show_alert=True)
-        else:
-            await context.bot.send_message(update.effective_chat.id, context.t(key))
+            try:
+                await update.callback_query.answer(context.t(key), show_alert=True)
+                return
+            except BadRequest:
+                pass  # already answered by the handler ("query is too old"): write instead
+        await context.bot.send_message(update.effective_chat.id, context.t(key))
     except Forbidden:
         log.info("user %s blocked the bot; could not report the error", update.effective_chat.id)
     except TelegramError as exc:

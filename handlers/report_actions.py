@@ -195,7 +195,9 @@ async def show_detail(update: Update, context: WulinContext, report_id: int) -> 
         await reply(update, context.t("rep.not_found", id=report_id))
         return
     staff = bool(allowed & {policy.ACK, policy.RESOLVE, policy.SEND_BACK})
-    if detail.photos:
+    if len(detail.photos) == 1:  # Telegram albums need 2–10 items
+        await context.bot.send_photo(update.effective_chat.id, detail.photos[0])
+    elif detail.photos:
         await context.bot.send_media_group(
             update.effective_chat.id, [InputMediaPhoto(p) for p in detail.photos[:10]]
         )

@@ -137,8 +137,15 @@ class OutboxSender:
                 break
         return total
 
-    async def run_forever(self, bot: Bot, poll_seconds: float) -> None:
-        """The background loop of a running bot: drain, then sleep until woken or polled."""
+    async def run_forever(self, bot: Bot, poll_seconds: float, workers: int = 2) -> None:
+        """The background loop of a running bot: ``workers`` loops, each claiming its own batch.
+
+        Two batches in flight keep the rate limiter busy while the other batch's outcomes are
+        written (one loop alone idles between batches); leases keep them apart.
+        """
+        await asyncio.gather(*(self._loop(bot, poll_seconds) for _ in range(workers)))
+
+    async def _loop(self, bot: Bot, poll_seconds: float) -> None:
         while True:
             try:
                 claimed = await self.drain_once(bot)
