@@ -78,9 +78,13 @@ TELEGRAM_PER_SECOND, TELEGRAM_GROUP_PER_MINUTE = 30, 20
 HEADROOM = 0.95
 
 
-def rate_limiter(share: float = 1.0) -> AIORateLimiter:
-    """PTB's limiter at ``share`` of Telegram's limits (minus headroom), retrying 429s."""
-    factor = share * HEADROOM
+def rate_limiter(share: float = 1.0, scale: float = 1.0) -> AIORateLimiter:
+    """PTB's limiter at ``share`` of Telegram's limits (minus headroom), retrying 429s.
+
+    ``scale`` multiplies Telegram's limits themselves: only for a stand-in that enforces
+    scaled-up limits (benchmarks).
+    """
+    factor = share * HEADROOM * scale
     return AIORateLimiter(
         overall_max_rate=TELEGRAM_PER_SECOND * factor,
         overall_time_period=1,
@@ -96,6 +100,7 @@ def build_application(
     request: BaseRequest | None = None,
     rate_limit: bool = True,
     with_updater: bool = True,
+    rate_scale: float = 1.0,
 ) -> Application:  # type: ignore[type-arg]
     """The PTB Application with every handler, the error handler and the runtime attached."""
     settings = runtime.settings
@@ -118,7 +123,7 @@ def build_application(
     if rate_limit:
         # Telegram's limits (30/s overall, 1/s per chat, 20/min per group); retry 429s a
         # few times here, the outbox retries later on top of that.
-        builder = builder.rate_limiter(rate_limiter(settings.rate_limit_share))
+        builder = builder.rate_limiter(rate_limiter(settings.rate_limit_share, rate_scale))
     if not with_updater:
         builder = builder.updater(None)
     # Conversations are tracked per user and chat on purpose (a resident may press buttons of

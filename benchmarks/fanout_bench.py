@@ -34,10 +34,9 @@ import multiprocessing
 import os
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -58,7 +57,6 @@ from sqlalchemy import delete, event, func, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.exc import DBAPIError  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine  # noqa: E402
-from telegram.ext import AIORateLimiter  # noqa: E402
 
 import bot as composition  # noqa: E402
 from scheduler.calendar import is_working_day  # noqa: E402
@@ -167,28 +165,6 @@ async def fake_api(rate: float, user_ids: list[int]) -> AsyncIterator[FakeApi]:
 
 
 # -- the bot's stack ---------------------------------------------------------------------------
-@contextlib.contextmanager
-def scaled_rate_limiter(rate: float) -> Iterator[None]:
-    """Make ``build_application`` install an AIORateLimiter at ``rate`` instead of 30/s.
-
-    ``build_application`` constructs ``AIORateLimiter(max_retries=3)`` itself and takes no
-    rate, so its name in ``bot`` is swapped for the duration of the build.
-    """
-    scale = rate / TELEGRAM_RATE
-    original = composition.AIORateLimiter
-    composition.AIORateLimiter = partial(  # type: ignore[misc]
-        AIORateLimiter,
-        overall_max_rate=rate,
-        overall_time_period=1,
-        group_max_rate=TELEGRAM_GROUP_PER_MINUTE * scale,
-        group_time_period=60,
-    )
-    try:
-        yield
-    finally:
-        composition.AIORateLimiter = original  # type: ignore[misc]
-
-
 @dataclass
 class Stack:
     """One bot process: runtime (engine, sender), Application with its rate limiter."""
@@ -212,8 +188,9 @@ class Stack:
             log_level="WARNING",
         )
         runtime, engine = composition.build_runtime(settings, clock=clock)
-        with scaled_rate_limiter(args.rate * run.share):
-            app = composition.build_application(runtime, with_updater=False)
+        # Telegram's limits scaled up like the fake's (the limiter keeps its 95 % headroom).
+        scale = args.rate * run.share / TELEGRAM_RATE
+        app = composition.build_application(runtime, with_updater=False, rate_scale=scale)
         await app.initialize()
         stack = cls(runtime, engine, app)
         # Counting statements shows whether planning is set-based or one round trip per row.
