@@ -9,14 +9,16 @@ duplicate ids, bad files) and the softer problems that make answers worse:
 * phrasings that collide between entries: identical after normalisation, the same
   words after typo and synonym folding, or such that the real matcher, asked the
   phrasing as a question, answers it with another entry or cannot tell the two
-  apart (margin below the threshold).
+  apart (margin below the threshold);
+* a phrasing that the matcher would decline because one of the out-of-scope
+  examples (``learned/*.yaml``) is nearly as close to it as its own entry.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from faq.kb import TOPIC_LABELS, Entry, KBProblem, KnowledgeBase, read_kb
+from faq.kb import TOPIC_LABELS, Entry, KBProblem, KnowledgeBase, read_kb, read_out_of_scope
 from faq.matcher import DEFAULT_THRESHOLDS, Matcher, Thresholds
 from faq.text import prepare
 
@@ -26,10 +28,12 @@ MIN_ZH_PHRASINGS = 4
 def check_kb(directory: Path, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> list[KBProblem]:
     """Every problem found in the knowledge base at ``directory``, fatal ones first."""
     entries, problems = read_kb(Path(directory))
+    out_of_scope, more = read_out_of_scope(Path(directory))
+    problems += more
     problems = [p for p in problems if p.fatal] + [p for p in problems if not p.fatal]
     for entry in entries:
         problems += _entry_problems(entry)
-    kb = KnowledgeBase(tuple(entries))
+    kb = KnowledgeBase(tuple(entries), out_of_scope)
     problems += _identical_phrasings(kb)
     problems += _matcher_collisions(kb, thresholds)
     return problems
@@ -89,13 +93,15 @@ def _identical_phrasings(kb: KnowledgeBase) -> list[KBProblem]:
 
 
 def _matcher_collisions(kb: KnowledgeBase, thresholds: Thresholds) -> list[KBProblem]:
-    """Phrasings that the matcher answers with another entry, or cannot tell apart."""
+    """Phrasings that the matcher answers with another entry, cannot tell apart, or declines
+    because an out-of-scope example is as close as the entry."""
     matcher = Matcher(kb, thresholds)
     found = []
     for entry in kb.entries:
         for lang in ("zh", "en"):
             for text in entry.phrasings.get(lang, ()):
-                _, ranked = matcher.ranked(text, lang=lang, community=entry.community)
+                assessed = matcher.assess(text, lang=lang, community=entry.community)
+                ranked = assessed.ranked
                 if not ranked:
                     continue
                 best = ranked[0]
@@ -107,6 +113,16 @@ def _matcher_collisions(kb: KnowledgeBase, thresholds: Thresholds) -> list[KBPro
                     msg = (
                         f"phrasing {text!r} is too close to entry '{other.entry.id}' "
                         f"({best.score:.1f} vs {other.score:.1f})"
+                    )
+                    found.append(KBProblem(entry.file, entry.id, msg))
+                elif (
+                    entry.community is None
+                    and best.score - assessed.negative_score < thresholds.answer
+                ):
+                    msg = (
+                        f"phrasing {text!r} is declined: too close to the out-of-scope example "
+                        f"{assessed.negative_example!r} ({best.score:.1f} vs "
+                        f"{assessed.negative_score:.1f})"
                     )
                     found.append(KBProblem(entry.file, entry.id, msg))
     return found

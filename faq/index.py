@@ -33,6 +33,7 @@ more towards the end of the question (``FOCUS``), where Chinese puts what is ask
 from __future__ import annotations
 
 import math
+from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -56,6 +57,9 @@ LOCATIVE = "里上中内"
 FOCUS = 0.25
 
 
+_NO_DOCS: tuple[array, array] = (array("l"), array("d"))
+
+
 @dataclass(frozen=True)
 class Features:
     """What one entry has for and against a question."""
@@ -67,11 +71,31 @@ class Features:
     unknown: float  # content weight unknown to the knowledge base
 
 
+@dataclass(frozen=True)
+class Question:
+    """A question as weighed against one language index and one community."""
+
+    scopes: list[_Scope]
+    tokens: dict[str, float]  # after back-off to known parts
+    weights: dict[str, float]  # token → weight
+    total: float  # total token weight
+    content: dict[str, float]  # content token → factor × position weight
+    content_total: float
+    unknown: float  # content weight unknown to the knowledge base
+    unknown_tokens: dict[str, float]  # those words → factor × position weight
+    overlap: dict[int, float]  # document → token weight shared with the question
+    n_grams: int
+    shared_grams: dict[int, int]  # document → grams shared with the question
+    grams: frozenset[str]
+
+
 @dataclass
 class _Scope:
     """Postings of one scope (city-wide, or one community) in one language."""
 
     tokens: dict[str, list[tuple[int, float]]] = field(default_factory=dict)  # → (entry, f)
+    # token → documents having it, and its factor in each (parallel arrays: compact)
+    docs: dict[str, tuple[array, array]] = field(default_factory=dict)
     grams: dict[str, list[int]] = field(default_factory=dict)  # → documents
     vocab: set[str] = field(default_factory=set)  # every token of the scope's entries
 
@@ -79,16 +103,23 @@ class _Scope:
 class LangIndex:
     """All documents of one language, with postings per scope."""
 
-    def __init__(self, entries: Iterable[Entry], lang: str) -> None:
-        """Index the ``lang`` side of ``entries`` (city-wide and local alike)."""
+    def __init__(self, entries: Iterable[Entry], lang: str, negatives: Iterable[str] = ()) -> None:
+        """Index the ``lang`` side of ``entries`` (city-wide and local alike).
+
+        ``negatives`` are questions known to be out of scope (in ``lang``): kept
+        apart, they only serve :meth:`nearest_negative`, never the weights.
+        """
         self.lang = lang
         self.entries = list(entries)
         self.intent = INTENT_WORDS if lang == "zh" else EN_INTENT
-        self.doc_tokens: list[dict[str, float]] = []
+        doc_tokens: list[dict[str, float]] = []  # only until the document weights are known
+        self._doc_tokens = doc_tokens
         self.doc_grams: list[int] = []  # number of grams of each document
         self.doc_weight: list[float] = []  # total token weight of each document
         self.entry_docs: list[list[int]] = [[] for _ in self.entries]
+        self.curated_docs: list[list[int]] = [[] for _ in self.entries]  # not learned
         self.vocab: list[dict[str, float]] = []  # per entry: documents and tags
+        self.curated_vocab: list[dict[str, float]] = []  # the same without learned phrasings
         self.answer_vocab: list[dict[str, float]] = []  # per entry: its answer
         self.scopes: dict[str | None, _Scope] = {}
         for e_idx, entry in enumerate(self.entries):
@@ -98,6 +129,7 @@ class LangIndex:
             local = [e for e in self.entries if e.community == code]
             for cmd, owner in command_owners(local, lang).items():
                 self.vocab[position[id(owner)]][cmd] = 1.0
+                self.curated_vocab[position[id(owner)]][cmd] = 1.0
                 self._add_doc(position[id(owner)], Text(cmd, {cmd: 1.0}, frozenset([cmd])))
         # Rarity is counted over city-wide entries only, so that one community's
         # file never changes how answers are scored for another community.
@@ -113,34 +145,61 @@ class LangIndex:
             scope.vocab.update(self.vocab[e_idx], self.answer_vocab[e_idx])
             for tok, factor in self.vocab[e_idx].items():
                 scope.tokens.setdefault(tok, []).append((e_idx, factor))
-        for d, tokens in enumerate(self.doc_tokens):
+        for d, tokens in enumerate(doc_tokens):
             self.doc_weight[d] = sum(self.weight(t) * f for t, f in tokens.items())
+        del self._doc_tokens
+        # Out-of-scope examples: text, tokens, number of grams, total token weight.
+        self.negatives: list[tuple[str, dict[str, float], int, float]] = []
+        self.negative_grams: dict[str, list[int]] = {}
+        city_vocab = self.scopes[None].vocab if None in self.scopes else set()
+        for raw in dict.fromkeys(negatives):
+            text = prepare(raw, lang)
+            if not text.tokens:
+                continue
+            for gram in text.grams:
+                self.negative_grams.setdefault(gram, []).append(len(self.negatives))
+            # The same back-off to known parts as a question asked city-wide gets.
+            tokens = _back_off(text.tokens, lambda t: t in city_vocab)
+            weight = sum(self.weight(t) * f for t, f in tokens.items())
+            self.negatives.append((raw, tokens, len(text.grams), weight))
 
     def _add_entry(self, entry: Entry, e_idx: int) -> None:
         """Add the documents and the vocabulary of one entry."""
         vocab: dict[str, float] = {}
+        curated: dict[str, float] = {}
+        learned = set(entry.learned.get(self.lang, ()))
         for raw in dict.fromkeys((entry.question[self.lang], *entry.phrasings.get(self.lang, ()))):
             text = prepare(raw, self.lang)
             if text.tokens:
                 _widen(vocab, text.tokens)
-                self._add_doc(e_idx, text)
+                if raw not in learned:
+                    _widen(curated, text.tokens)
+                self._add_doc(e_idx, text, learned=raw in learned)
         if self.lang == "zh":  # tags are written in Chinese
             for tag in entry.tags:
                 _widen(vocab, prepare(tag, self.lang).tokens)
+                _widen(curated, prepare(tag, self.lang).tokens)
         self.vocab.append(vocab)
+        self.curated_vocab.append(curated)
         # Commands are left out of the answer: one mentioned in passing ("send
         # /mycaptain to tell your captain") does not make an answer its help.
         answer = prepare(entry.answer[self.lang], self.lang, limit=None).tokens
         self.answer_vocab.append({t: f for t, f in answer.items() if t[0] != "/"})
 
-    def _add_doc(self, e_idx: int, text: Text) -> None:
+    def _add_doc(self, e_idx: int, text: Text, *, learned: bool = False) -> None:
         """Register one document of entry ``e_idx``."""
-        d = len(self.doc_tokens)
-        self.doc_tokens.append(dict(text.tokens))
+        d = len(self._doc_tokens)
+        self._doc_tokens.append(text.tokens)
         self.doc_grams.append(len(text.grams))
         self.doc_weight.append(0.0)  # summed once document frequencies are known
         self.entry_docs[e_idx].append(d)
+        if not learned:
+            self.curated_docs[e_idx].append(d)
         scope = self.scopes.setdefault(self.entries[e_idx].community, _Scope())
+        for tok, f in text.tokens.items():
+            ds, fs = scope.docs.setdefault(tok, (array("l"), array("d")))
+            ds.append(d)
+            fs.append(f)
         for gram in text.grams:
             scope.grams.setdefault(gram, []).append(d)
 
@@ -158,18 +217,16 @@ class LangIndex:
             self._weights[tok] = w
         return w
 
-    def features(
-        self, text: Text, community: str | None, focus: float = FOCUS
-    ) -> dict[int, Features]:
-        """Features of every entry sharing a token with ``text``, by entry position."""
+    def question(self, text: Text, community: str | None, focus: float = FOCUS) -> Question | None:
+        """What a question weighs: its tokens after back-off, content words, unknown weight."""
         scopes = [self.scopes[s] for s in dict.fromkeys((None, community)) if s in self.scopes]
         if not text.tokens or not scopes:
-            return {}
+            return None
         tokens = _back_off(text.tokens, lambda t: any(t in s.vocab for s in scopes))
         weights = {t: self.weight(t) for t in tokens}
         total = sum(weights[t] * f for t, f in tokens.items())
         content: dict[str, float] = {}
-        unknown = 0.0
+        unknown_tokens: dict[str, float] = {}
         n = max(len(tokens) - 1, 1)
         for i, (tok, f) in enumerate(tokens.items()):
             if tok in self.intent:
@@ -178,49 +235,116 @@ class LangIndex:
             if any(tok in s.vocab for s in scopes):
                 content[tok] = f * at
             elif not tok.isdigit():
-                unknown += weights[tok] * f * at
+                unknown_tokens[tok] = f * at
+        unknown = sum(weights[t] * f for t, f in unknown_tokens.items())
         content_total = sum(weights[t] * f for t, f in content.items())
-        strong: dict[int, float] = defaultdict(float)
-        for tok, factor in tokens.items():
+        overlap: dict[int, float] = defaultdict(float)
+        for tok, f in tokens.items():
+            w = weights[tok]
             for scope in scopes:
-                for e, f in scope.tokens.get(tok, ()):
-                    strong[e] += weights[tok] * _credit(factor, f)
-        # Only the entries that share the most weight with the question are
-        # worth comparing document by document (ties: file order).
-        ranked = sorted(strong, key=lambda e: (-strong[e], e))[:MAX_CANDIDATES]
+                ds, fs = scope.docs.get(tok, _NO_DOCS)
+                for d, fd in zip(ds, fs, strict=True):
+                    overlap[d] += w * _credit(f, fd)
         shared_grams: dict[int, int] = defaultdict(int)
         for gram in text.grams:
             for scope in scopes:
                 for d in scope.grams.get(gram, ()):
                     shared_grams[d] += 1
-        n_grams = len(text.grams)
-        out: dict[int, Features] = {}
-        for e in ranked:
-            words = chars = 0.0
-            for d in self.entry_docs[e]:
-                doc = self.doc_tokens[d]
-                overlap = sum(
-                    weights[t] * _credit(f, doc[t]) for t, f in tokens.items() if t in doc
-                )
-                w = min(1.0, 2 * overlap / (total + self.doc_weight[d]))
-                c = 2 * shared_grams.get(d, 0) / ((n_grams + self.doc_grams[d]) or 1)
-                if w + c > words + chars:  # the closest document
-                    words, chars = w, c
-            vocab, answer = self.vocab[e], self.answer_vocab[e]
-            explained = sum(
-                weights[t]
-                * (f / tokens[t])
-                * min(
-                    tokens[t],
-                    max(
-                        _credit(tokens[t], vocab.get(t, 0.0)),
-                        ANSWER * _credit(tokens[t], answer.get(t, 0.0)),
-                    ),
-                )
-                for t, f in content.items()
-            )
-            out[e] = Features(words, chars, explained, content_total - explained, unknown)
+        return Question(
+            scopes,
+            tokens,
+            weights,
+            total,
+            content,
+            content_total,
+            unknown,
+            unknown_tokens,
+            overlap,
+            len(text.grams),
+            shared_grams,
+            text.grams,
+        )
+
+    def features(
+        self, text: Text, community: str | None, focus: float = FOCUS
+    ) -> dict[int, Features]:
+        """Features of every entry sharing a token with ``text``, by entry position."""
+        q = self.question(text, community, focus)
+        return {} if q is None else self.features_of(q)
+
+    def features_of(self, q: Question) -> dict[int, Features]:
+        """Features of every entry sharing a token with question ``q``, by entry position."""
+        strong: dict[int, float] = defaultdict(float)
+        for tok, factor in q.tokens.items():
+            for scope in q.scopes:
+                for e, f in scope.tokens.get(tok, ()):
+                    strong[e] += q.weights[tok] * _credit(factor, f)
+        # Only the entries that share the most weight with the question are
+        # worth comparing document by document (ties: file order).
+        ranked = sorted(strong, key=lambda e: (-strong[e], e))[:MAX_CANDIDATES]
+        return {e: self.entry_features(q, e) for e in ranked}
+
+    def negative_features(self, q: Question) -> list[tuple[str, Features]]:
+        """Each out-of-scope example sharing characters with the question, with its features.
+
+        An example is scored like an entry with that one phrasing and no answer,
+        with the same weights, so that it can compete with the entries; the words
+        it shares with the question count as explained even when no entry knows
+        them (赔钱, 招工: that is what makes it out of scope).
+        """
+        shared: dict[int, int] = defaultdict(int)
+        for gram in q.grams:
+            for n in self.negative_grams.get(gram, ()):
+                shared[n] += 1
+        out = []
+        for n, common in sorted(shared.items()):  # file order: ties resolved the same way
+            text, doc, n_grams, weight = self.negatives[n]
+            overlap = explained = new = 0.0
+            for t, f in q.tokens.items():
+                if t in doc:
+                    credit = _credit(f, doc[t])
+                    overlap += q.weights[t] * credit
+                    if t in q.content:
+                        explained += q.weights[t] * q.content[t] / f * min(f, credit)
+                    elif t in q.unknown_tokens:
+                        new += q.weights[t] * q.unknown_tokens[t] / f * min(f, credit)
+            words = min(1.0, 2 * overlap / ((q.total + weight) or 1))
+            chars = 2 * common / ((q.n_grams + n_grams) or 1)
+            against = q.content_total - explained
+            out.append((text, Features(words, chars, explained + new, against, q.unknown - new)))
         return out
+
+    def entry_features(self, q: Question, e: int, *, curated: bool = False) -> Features:
+        """Features of entry ``e`` for question ``q``; ``curated``: its own curated texts only.
+
+        With ``curated=True`` the phrasings learned from residents' questions are
+        ignored, both as closest document and as explained words.
+        """
+        tokens, weights = q.tokens, q.weights
+        words = chars = 0.0
+        for d in self.curated_docs[e] if curated else self.entry_docs[e]:
+            overlap, common = q.overlap.get(d, 0.0), q.shared_grams.get(d, 0)
+            if not overlap and not common:
+                continue  # nothing in common: cannot be the closest document
+            w = min(1.0, 2 * overlap / (q.total + self.doc_weight[d]))
+            c = 2 * common / ((q.n_grams + self.doc_grams[d]) or 1)
+            if w + c > words + chars:  # the closest document
+                words, chars = w, c
+        vocab = self.curated_vocab[e] if curated else self.vocab[e]
+        answer = self.answer_vocab[e]
+        explained = sum(
+            weights[t]
+            * (f / tokens[t])
+            * min(
+                tokens[t],
+                max(
+                    _credit(tokens[t], vocab.get(t, 0.0)),
+                    ANSWER * _credit(tokens[t], answer.get(t, 0.0)),
+                ),
+            )
+            for t, f in q.content.items()
+        )
+        return Features(words, chars, explained, q.content_total - explained, q.unknown)
 
 
 def _back_off(tokens: dict[str, float], known: Callable[[str], bool]) -> dict[str, float]:

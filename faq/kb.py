@@ -9,6 +9,10 @@ Each file has ``entries``, a list of mappings with ``id``, ``topic``,
 ``question`` {zh, en}, ``phrasings`` {zh: [...], en: [...]}, ``answer`` {zh, en},
 ``tags`` and ``source``. :func:`load_kb` refuses a knowledge base that cannot be
 served (missing fields, duplicate ids); the softer checks live in ``faq.check``.
+
+``learned/*.yaml`` hold what was learned from residents' (labelled) questions:
+``phrasings`` (entry id → {zh, en} lists), merged into those entries and marked as
+learned, and ``out_of_scope`` ({zh, en} lists of questions no entry answers).
 """
 
 from __future__ import annotations
@@ -56,6 +60,9 @@ class Entry:
     source: str
     community: str | None  # None = city-wide
     file: str
+    # Those of ``phrasings`` that were learned from residents' questions
+    # (``learned/*.yaml``) rather than written with the entry, by language.
+    learned: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,10 @@ class KnowledgeBase:
 
     entries: tuple[Entry, ...]
     by_id: dict[str, Entry] = field(init=False, repr=False, compare=False)
+    # Questions known to be out of scope of the city-wide entries, by language
+    # (``learned/*.yaml``): they raise the bar for answering with a city-wide entry
+    # a question that resembles them (``faq.matcher``).
+    out_of_scope: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         """Index the entries by id."""
@@ -197,8 +208,12 @@ def _read_file(path: Path) -> tuple[list[Entry], list[KBProblem]]:
     return entries, problems
 
 
-def read_kb(directory: Path) -> tuple[list[Entry], list[KBProblem]]:
-    """All entries of a knowledge-base directory and the problems that block serving it."""
+def read_kb(directory: Path, *, learned: bool = True) -> tuple[list[Entry], list[KBProblem]]:
+    """All entries of a knowledge-base directory and the problems that block serving it.
+
+    With ``learned=False`` the phrasings of ``learned/*.yaml`` are left out (the
+    curated entries only, as cross-validation needs them).
+    """
     entries: list[Entry] = []
     problems: list[KBProblem] = []
     seen: dict[str, Entry] = {}
@@ -213,14 +228,16 @@ def read_kb(directory: Path) -> tuple[list[Entry], list[KBProblem]]:
                 continue
             seen[entry.id] = entry
             entries.append(entry)
-    learned, learned_problems = _read_learned(Path(directory), {e.id for e in entries})
+    if not learned:
+        return entries, problems
+    table, learned_problems = read_learned(Path(directory), {e.id for e in entries})
     problems += learned_problems
-    if learned:
-        entries = [_with_learned(e, learned.get(e.id)) for e in entries]
-    return entries, problems
+    return with_learned(entries, table), problems
 
 
-def _read_learned(directory: Path, ids: set[str]) -> tuple[dict[str, dict[str, list[str]]], list[KBProblem]]:
+def read_learned(
+    directory: Path, ids: set[str]
+) -> tuple[dict[str, dict[str, list[str]]], list[KBProblem]]:
     """Extra phrasings by entry id from ``learned/*.yaml`` (real questions residents asked)."""
     merged: dict[str, dict[str, list[str]]] = {}
     problems: list[KBProblem] = []
@@ -231,38 +248,73 @@ def _read_learned(directory: Path, ids: set[str]) -> tuple[dict[str, dict[str, l
         except (OSError, yaml.YAMLError) as exc:
             problems.append(KBProblem(file, None, f"cannot read: {exc}", fatal=True))
             continue
+        if isinstance(data, dict) and "phrasings" not in data and "out_of_scope" in data:
+            continue  # only out-of-scope examples (read_out_of_scope)
         table = data.get("phrasings") if isinstance(data, dict) else None
         if not isinstance(table, dict):
             problems.append(KBProblem(file, None, "no 'phrasings' mapping", fatal=True))
             continue
         for entry_id, by_lang in table.items():
             if entry_id not in ids:
-                problems.append(KBProblem(file, str(entry_id), "phrasings for an unknown entry", fatal=True))
+                msg = "phrasings for an unknown entry"
+                problems.append(KBProblem(file, str(entry_id), msg, fatal=True))
                 continue
             for lang in LANGS:
                 items = by_lang.get(lang) if isinstance(by_lang, dict) else None
                 for item in items if isinstance(items, list) else []:
                     if str(item).strip():
-                        merged.setdefault(entry_id, {}).setdefault(lang, []).append(str(item).strip())
+                        by_entry = merged.setdefault(entry_id, {})
+                        by_entry.setdefault(lang, []).append(str(item).strip())
     return merged, problems
 
 
+def read_out_of_scope(directory: Path) -> tuple[dict[str, tuple[str, ...]], list[KBProblem]]:
+    """Out-of-scope example questions by language from ``learned/*.yaml`` (``out_of_scope``)."""
+    found: dict[str, list[str]] = {}
+    problems: list[KBProblem] = []
+    for path in sorted((Path(directory) / "learned").glob("*.y*ml")):
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # a safe loader
+        except (OSError, yaml.YAMLError):
+            continue  # reported by read_learned
+        table = data.get("out_of_scope") if isinstance(data, dict) else None
+        if table is None:
+            continue
+        if not isinstance(table, dict):
+            msg = "'out_of_scope' must map languages to lists of questions"
+            problems.append(KBProblem(display_path(path), None, msg, fatal=True))
+            continue
+        for lang in LANGS:
+            items = table.get(lang)
+            for item in items if isinstance(items, list) else []:
+                if str(item).strip():
+                    found.setdefault(lang, []).append(str(item).strip())
+    return {lang: tuple(dict.fromkeys(items)) for lang, items in found.items()}, problems
+
+
+def with_learned(entries: list[Entry], table: dict[str, dict[str, list[str]]]) -> list[Entry]:
+    """``entries`` with the learned phrasings of ``table`` (entry id → language → texts)."""
+    return [_with_learned(e, table.get(e.id)) for e in entries]
+
+
 def _with_learned(entry: Entry, extra: dict[str, list[str]] | None) -> Entry:
+    """One entry with its learned phrasings appended (texts it already has are skipped)."""
     if not extra:
         return entry
-    phrasings = {}
+    phrasings, learned = {}, {}
     for lang in LANGS:
         have = list(entry.phrasings.get(lang, ()))
-        known = set(have)
-        have += [p for p in extra.get(lang, []) if p not in known and not known.add(p)]  # type: ignore[func-returns-value]
-        phrasings[lang] = tuple(have)
-    return replace(entry, phrasings=phrasings)
+        new = list(dict.fromkeys(p for p in extra.get(lang, []) if p not in have))
+        phrasings[lang] = tuple(have + new)
+        learned[lang] = tuple(new)
+    return replace(entry, phrasings=phrasings, learned=learned)
 
 
 def load_kb(directory: Path) -> KnowledgeBase:
     """Load a knowledge base, raising KBError on the first problem that blocks serving it."""
     entries, problems = read_kb(Path(directory))
-    for problem in problems:
+    out_of_scope, more = read_out_of_scope(Path(directory))
+    for problem in problems + more:
         if problem.fatal:
             raise KBError(problem.file, problem.entry_id, problem.message)
-    return KnowledgeBase(tuple(entries))
+    return KnowledgeBase(tuple(entries), out_of_scope)

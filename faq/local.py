@@ -4,7 +4,7 @@ merged with the YAML knowledge base.  Pure: the caller reads the rows from the d
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from faq.kb import Entry, KnowledgeBase
 
@@ -38,4 +38,4 @@ def local_entry(row: LocalRow) -> Entry:
 def with_local_rows(kb: KnowledgeBase, rows: Iterable[LocalRow]) -> KnowledgeBase:
     """The knowledge base plus promoted entries (ids never clash: ``local_<n>``)."""
     extra = [local_entry(r) for r in rows]
-    return KnowledgeBase(tuple(kb.entries) + tuple(extra)) if extra else kb
+    return replace(kb, entries=tuple(kb.entries) + tuple(extra)) if extra else kb

@@ -15,14 +15,16 @@ Requirement: top-1 correct ≥ 95 %, rejected ≥ 95 %, wrong-confident ≤ 3 %.
 
 History of the sets (faq/THRESHOLDS.md has the figures):
 
-* ``dev`` and ``heldout`` were used to build and tune the matcher; ``heldout2`` was then
-  measured once as the held-out set (86.7 % top-1, 96.1 % rejected).  Afterwards the
-  in-scope questions of all three were added to the knowledge base as phrasings
-  (``faq/kb/learned/labelled.yaml``), so on them the top-1 figure is only a regression
-  check (every learned wording still finds its entry); their out-of-scope items were not
-  added and still test rejection.
-* ``heldout3`` is the held-out set now: written independently afterwards, never tuned on.
-  Its failing items are never listed, so that nobody tunes on them by accident.
+* ``dev``, ``heldout``, ``heldout2`` and ``heldout3`` were each measured once as the
+  held-out set of their time, then learned from: their in-scope questions are phrasings
+  of their entries (``faq/kb/learned/labelled.yaml``) and their out-of-scope questions
+  are out-of-scope examples (``faq/kb/learned/out_of_scope.yaml``).  On them both figures
+  are in-sample, only regression checks (every learned wording still finds its entry,
+  every example still declines its question); the honest estimate is the
+  cross-validation of ``faq_cv_learned.py``.
+* ``heldout4`` is the held-out set now: written independently afterwards, never tuned
+  on, never learned from.  Its figures are printed; its failing items are never listed,
+  so that nobody tunes on them by accident.  Its file is read only by the tests below.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from tests.faq.faq_metrics import (
     HELDOUT,
     HELDOUT2,
     HELDOUT3,
+    HELDOUT4,
     KB_DIR,
     Report,
     evaluate,
@@ -43,64 +46,66 @@ from tests.faq.faq_metrics import (
 
 REQUIRED = 0.95
 MAX_WRONG_CONFIDENT = 0.03
-TRAINING = {"dev": DEV, "heldout": HELDOUT, "heldout2": HELDOUT2}
-# The held-out figures as first measured, when below the requirement (strict xfail: the
-# test turns red the day the requirement is met, so that this note is removed).
-UNMET: dict[str, str] = {
-    "top1": "held-out #3 measured once: top-1 94.3 % (181 of 192), below 95 %",
-    "rejection": "held-out #3 measured once: rejected 93.8 % (60 of 64), below 95 %",
-}
+LEARNED_FROM = {"dev": DEV, "heldout": HELDOUT, "heldout2": HELDOUT2, "heldout3": HELDOUT3}
 
 
-@pytest.fixture(scope="module")
-def reports(request: pytest.FixtureRequest) -> dict[str, Report]:
-    """Evaluate every set once and print the figures to the terminal."""
-    matcher = Matcher(load_kb(KB_DIR))
-    paths = {**TRAINING, "heldout3": HELDOUT3}
-    out = {name: evaluate(matcher, load_items(path), name) for name, path in paths.items() if path.exists()}
+def _show(request: pytest.FixtureRequest, reports: list[Report]) -> None:
+    """Print the figures to the terminal, even when output is captured."""
     capture = request.config.pluginmanager.get_plugin("capturemanager")
     with capture.global_and_fixture_disabled():
         print()
-        for report in out.values():
+        for report in reports:
             print("FAQ accuracy — " + report.summary())
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    """The matcher over the shipped knowledge base, with the default thresholds."""
+    return Matcher(load_kb(KB_DIR))
+
+
+@pytest.fixture(scope="module")
+def learned(request: pytest.FixtureRequest, matcher: Matcher) -> dict[str, Report]:
+    """Evaluate every set learned from, once."""
+    out = {name: evaluate(matcher, load_items(path), name) for name, path in LEARNED_FROM.items()}
+    _show(request, list(out.values()))
     return out
 
 
-@pytest.mark.parametrize("name", list(TRAINING))
-def test_learned_sets_still_answer(reports: dict[str, Report], name: str) -> None:
+@pytest.fixture(scope="module")
+def heldout(request: pytest.FixtureRequest, matcher: Matcher) -> Report:
+    """Evaluate the held-out set, once, if it has been written."""
+    if not HELDOUT4.exists():
+        pytest.skip("labelled_heldout4.yaml not written yet")
+    report = evaluate(matcher, load_items(HELDOUT4), "heldout4")
+    _show(request, [report])
+    return report
+
+
+@pytest.mark.parametrize("name", list(LEARNED_FROM))
+def test_learned_sets_still_answer(learned: dict[str, Report], name: str) -> None:
     """On the sets learned from: ≥ 95 % top-1 (regression check) and ≥ 95 % rejection."""
-    report = reports[name]
+    report = learned[name]
     assert report.top1 >= REQUIRED, "\n".join([report.summary(), *report.failures])
     assert report.rejection >= REQUIRED, "\n".join([report.summary(), *report.failures])
+    limit = MAX_WRONG_CONFIDENT * report.in_scope
+    assert report.wrong_confident <= limit, "\n".join([report.summary(), *report.failures])
 
 
-def _heldout_case(metric: str) -> list:
-    reason = UNMET.get(metric)
-    return [pytest.param(metric, marks=[pytest.mark.xfail(strict=True, reason=reason)] if reason else [])]
-
-
-@pytest.mark.parametrize("metric", _heldout_case("top1"))
-def test_heldout_top1(reports: dict[str, Report], metric: str) -> None:
+@pytest.mark.xfail(
+    strict=True,
+    reason="held-out #4 measured once: top-1 91.2 % (217 of 238), below 95 % (faq/THRESHOLDS.md)",
+)
+def test_heldout_top1(heldout: Report) -> None:
     """Held-out: at least 95 % of in-scope questions answered with exactly the right entry."""
-    report = reports.get("heldout3")
-    if report is None:
-        pytest.skip("labelled_heldout3.yaml not written yet")
-    assert report.top1 >= REQUIRED, report.summary()
+    assert heldout.top1 >= REQUIRED, heldout.summary()
 
 
-@pytest.mark.parametrize("metric", _heldout_case("rejection"))
-def test_heldout_rejection(reports: dict[str, Report], metric: str) -> None:
+def test_heldout_rejection(heldout: Report) -> None:
     """Held-out: at least 95 % of out-of-scope questions get no confident answer."""
-    report = reports.get("heldout3")
-    if report is None:
-        pytest.skip("labelled_heldout3.yaml not written yet")
-    assert report.rejection >= REQUIRED, report.summary()
+    assert heldout.rejection >= REQUIRED, heldout.summary()
 
 
-@pytest.mark.parametrize("metric", _heldout_case("wrong"))
-def test_heldout_wrong_confident(reports: dict[str, Report], metric: str) -> None:
+def test_heldout_wrong_confident(heldout: Report) -> None:
     """Held-out: at most 3 % of in-scope questions get a confident wrong answer."""
-    report = reports.get("heldout3")
-    if report is None:
-        pytest.skip("labelled_heldout3.yaml not written yet")
-    assert report.wrong_confident <= MAX_WRONG_CONFIDENT * report.in_scope, report.summary()
+    assert heldout.wrong_confident <= MAX_WRONG_CONFIDENT * heldout.in_scope, heldout.summary()

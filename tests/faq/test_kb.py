@@ -185,3 +185,42 @@ def test_copy_of_real_kb_with_missing_field(tmp_path: Path) -> None:
     city.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(KBError, match=rf"entry '{data['entries'][0]['id']}': missing answer\.en"):
         load_kb(tmp_path / "kb")
+
+
+def write_learned(root: Path, name: str, doc: dict) -> None:
+    """Write ``learned/<name>`` of a knowledge-base directory."""
+    (root / "learned").mkdir(parents=True, exist_ok=True)
+    text = yaml.safe_dump(doc, allow_unicode=True)
+    (root / "learned" / name).write_text(text, encoding="utf-8")
+
+
+def test_learned_phrasings_and_out_of_scope_examples_load(tmp_path: Path) -> None:
+    """Learned phrasings join their entry (marked as learned); examples join the KB."""
+    write_kb(tmp_path, [entry_data("captain_what", CAPTAIN), entry_data("grid_worker_role", GRID)])
+    write_learned(tmp_path, "labelled.yaml", {"phrasings": {"captain_what": {"zh": ["邻长管啥"]}}})
+    write_learned(tmp_path, "out_of_scope.yaml", {"out_of_scope": {"zh": ["明天下雨吗"]}})
+    kb = load_kb(tmp_path)
+    captain = kb.by_id["captain_what"]
+    assert captain.phrasings["zh"][-1] == "邻长管啥"
+    assert captain.learned["zh"] == ("邻长管啥",)
+    assert kb.by_id["grid_worker_role"].learned == {}
+    assert kb.out_of_scope == {"zh": ("明天下雨吗",)}
+    assert [str(p) for p in check_kb(tmp_path)] == []
+
+
+def test_learned_phrasings_for_an_unknown_entry_are_refused(tmp_path: Path) -> None:
+    """A learned phrasing must name an existing entry."""
+    write_kb(tmp_path, [entry_data("captain_what", CAPTAIN)])
+    write_learned(tmp_path, "labelled.yaml", {"phrasings": {"nobody": {"zh": ["谁"]}}})
+    with pytest.raises(KBError, match="'nobody': phrasings for an unknown entry"):
+        load_kb(tmp_path)
+
+
+def test_check_finds_out_of_scope_example_that_is_a_phrasing(tmp_path: Path) -> None:
+    """An out-of-scope example as close as an entry's own phrasing would decline it: reported."""
+    write_kb(tmp_path, [entry_data("captain_what", CAPTAIN), entry_data("grid_worker_role", GRID)])
+    write_learned(tmp_path, "out_of_scope.yaml", {"out_of_scope": {"zh": ["网格员管什么"]}})
+    problems = [str(p) for p in check_kb(tmp_path)]
+    assert any(
+        "'grid_worker_role'" in p and "declined" in p and "'网格员管什么'" in p for p in problems
+    )

@@ -260,3 +260,38 @@ def test_real_kb_local_question_without_community_is_not_answered() -> None:
     """A local question from someone outside the community is not answered from it."""
     result = real_matcher().match("居委会几点上班")
     assert result.entry is None or result.entry.community is None
+
+
+def test_out_of_scope_example_raises_the_bar_for_city_entries() -> None:
+    """A city-wide answer must beat the closest out-of-scope example by the answer threshold."""
+    question = "网格员工资多少"
+    plain = Matcher(TINY, LOOSE)
+    best, _ = best_two(plain, question)
+    assert best > 0
+    strict = Thresholds(answer=best / 2, margin=0.0, suggest=0.0, group_answer=100.0)
+    assert Matcher(TINY, strict).match(question).entry == GRID
+    known = dataclasses.replace(TINY, out_of_scope={"zh": ("网格员一个月工资多少",)})
+    assessed = Matcher(known, strict).assess(question)
+    assert assessed.negative_example == "网格员一个月工资多少"
+    assert best - assessed.negative_score < best / 2  # the example is almost as close
+    result = Matcher(known, strict).match(question)
+    assert result.outcome == "suggest" and result.entry is None
+    assert result.suggestions[0].entry == GRID  # still offered in a private chat
+
+
+def test_out_of_scope_examples_do_not_touch_local_entries() -> None:
+    """The examples are out of scope of the city-wide entries; a community's own entry
+    still answers its question."""
+    known = dataclasses.replace(TINY, out_of_scope={"zh": ("物业费在哪交",)})
+    strict = Thresholds(answer=5.0, margin=0.0, suggest=0.0, group_answer=100.0)
+    assert Matcher(known, strict).match("物业费在哪交", community="b").entry == B_FEE
+
+
+def test_local_rows_keep_the_out_of_scope_examples() -> None:
+    """Entries promoted from the database are added without dropping the examples."""
+    from faq.local import LocalRow, with_local_rows
+
+    known = dataclasses.replace(TINY, out_of_scope={"zh": ("明天下雨吗",)})
+    merged = with_local_rows(known, [LocalRow(1, "a", "社区有食堂吗", "有", "zh")])
+    assert merged.out_of_scope == known.out_of_scope
+    assert merged.by_id["local_1"].community == "a"
