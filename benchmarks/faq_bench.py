@@ -78,7 +78,8 @@ def variant(base: Entry, new_id: str, community: str | None, rng: random.Random)
 
 
 def synthetic_kb(real: KnowledgeBase, n_city: int = 300, n_comm: int = 300, per: int = 20):
-    """300 city-wide entries + 300 communities × 20 local entries, seeded."""
+    """300 city-wide entries + 300 communities × 20 local entries, seeded, with the real
+    out-of-scope examples."""
     rng = random.Random(20240601)
     bases = list(real.entries)
     entries = [variant(bases[i % len(bases)], f"c{i}", None, rng) for i in range(n_city)]
@@ -86,7 +87,7 @@ def synthetic_kb(real: KnowledgeBase, n_city: int = 300, n_comm: int = 300, per:
         code = f"comm{c:03d}"
         picks = rng.sample(bases, per)
         entries += [variant(b, f"{code}_{j}", code, rng) for j, b in enumerate(picks)]
-    return KnowledgeBase(tuple(entries))
+    return KnowledgeBase(tuple(entries), real.out_of_scope)
 
 
 def write_yaml(kb: KnowledgeBase, directory: Path) -> None:
