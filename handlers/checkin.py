@@ -16,7 +16,7 @@ from telegram.ext import (
 )
 
 from handlers.context import WulinContext
-from handlers.ui import FLOW_TIMEOUT, keyboard, parse_callback, refuse_callback, reply
+from handlers.ui import FLOW_TIMEOUT, edit_markup, keyboard, parse_callback, refuse_callback, reply
 from scheduler.calendar import calendar_knows
 from scheduler.jobs import register_jobs
 from scheduler.planning import parse_day
@@ -88,12 +88,16 @@ async def checkin_button(update: Update, context: WulinContext) -> int:
     if query is None or match is None or not _may_check_in(context):
         await refuse_callback(update, context, "ci.not_captain" if match else "common.expired")
         return ConversationHandler.END
+    try:
+        stamp = datetime.strptime(match[2], "%Y%m%d").date()
+    except ValueError:  # forged: eight digits that are no date
+        await refuse_callback(update, context)
+        return ConversationHandler.END
     await query.answer()
-    stamp = datetime.strptime(match[2], "%Y%m%d").date()
     if stamp != _today(context):
         await reply(update, context.t("ci.expired", date=stamp.strftime("%m-%d")))
         return ConversationHandler.END
-    await query.edit_message_reply_markup(None)
+    await edit_markup(query, None)
     if match[1] == "issue":
         await reply(update, context.t("ci.ask_note"))
         return AWAIT_CI_NOTE

@@ -12,7 +12,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 from faq import DEFAULT_THRESHOLDS, Matcher, Thresholds, load_kb, normalise, topic_label
 from faq.local import LocalRow, with_local_rows
 from handlers.context import Runtime, WulinContext
-from handlers.ui import keyboard, parse_callback, refuse_callback, reply
+from handlers.ui import edit_markup, edit_text, keyboard, parse_callback, refuse_callback, reply
 from storage import faq_store
 from storage.profile import get_group_buildings
 from storage.routing import responsible_for
@@ -186,7 +186,7 @@ async def feedback_button(update: Update, context: WulinContext) -> None:
                 now=context.clock.now(),
             )
     await query.answer(context.t("faq.thanks" if match[2] == "y" else "faq.thanks_bad"))
-    await query.edit_message_reply_markup(None)
+    await edit_markup(query, None)
 
 
 async def forward_button(update: Update, context: WulinContext) -> None:
@@ -203,7 +203,7 @@ async def forward_button(update: Update, context: WulinContext) -> None:
         await refuse_callback(update, context, "faq.forward.expired")
         return
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    await edit_markup(query, None)
     now = context.clock.now()
     today = now.astimezone(context.settings.tz).date()
     async with context.db.begin() as session:
@@ -274,9 +274,7 @@ async def topic_button(update: Update, context: WulinContext) -> None:
     await query.answer()
     lang = "en" if context.lang == "en" else "zh"
     if match[1] is None:
-        await query.edit_message_text(
-            context.t("faq.browse.title"), reply_markup=_topics_markup(context)
-        )
+        await edit_text(query, context.t("faq.browse.title"), reply_markup=_topics_markup(context))
         return
     entries = [
         e
@@ -285,7 +283,8 @@ async def topic_button(update: Update, context: WulinContext) -> None:
     ]
     rows = [[(e.question.get(lang) or e.question["zh"], f"fq:e:{e.id}")] for e in entries[:40]]
     rows.append([(context.t("faq.browse.back"), "fq:back")])
-    await query.edit_message_text(
+    await edit_text(
+        query,
         context.t("faq.browse.topic", topic=topic_label(match[1], lang)),
         reply_markup=keyboard(rows),
     )

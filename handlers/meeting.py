@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from handlers.context import WulinContext
-from handlers.ui import keyboard, parse_callback, refuse_callback, reply
+from handlers.ui import edit_markup, keyboard, parse_callback, refuse_callback, reply
 from scheduler.jobs import register_jobs
 from scheduler.planning import next_meeting, parse_day, parse_weekday
 from settings import parse_hhmm
@@ -264,7 +264,7 @@ async def attendance_button(update: Update, context: WulinContext) -> None:
             session=session, occurrence_id=occ.id, grid_id=occ.grid_id
         )
     await query.answer()
-    await query.edit_message_reply_markup(_attendance(context, occ.id, people))
+    await edit_markup(query, _attendance(context, occ.id, people))
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]

@@ -9,6 +9,7 @@ from handlers.context import WulinContext
 from handlers.roles import describe_roles
 from handlers.ui import (
     building_keyboard,
+    edit_text,
     issue_confirmation,
     keyboard,
     parse_callback,
@@ -120,7 +121,7 @@ async def lang_button(update: Update, context: WulinContext) -> None:
         await reply(update, context.t("lang.choose"), reply_markup=_lang_keyboard(context))
         return
     await _set_language(update, context, match[1])
-    await query.edit_message_text(context.t("lang.set"))
+    await edit_text(query, context.t("lang.set"))
 
 
 def _lang_keyboard(context: WulinContext):  # type: ignore[no-untyped-def]
@@ -179,7 +180,7 @@ async def leave_button(update: Update, context: WulinContext) -> None:
         return
     if match[1] is None:
         await query.answer()
-        await query.edit_message_text(context.t("common.cancelled"))
+        await edit_text(query, context.t("common.cancelled"))
         return
     if not take_confirmation(context, "leave", match[1]):
         await refuse_callback(update, context)
@@ -191,7 +192,7 @@ async def leave_button(update: Update, context: WulinContext) -> None:
             session=session, person_id=actor.person_id, now=context.clock.now()
         )
     text = context.t("leave.done", group=view.group) if left else context.t("leave.not_member")
-    await query.edit_message_text(text)
+    await edit_text(query, text)
 
 
 async def forgetme_command(update: Update, context: WulinContext) -> None:
@@ -226,14 +227,14 @@ async def forget_button(update: Update, context: WulinContext) -> None:
         return
     if match[1] is None:
         await query.answer()
-        await query.edit_message_text(context.t("forget.kept"))
+        await edit_text(query, context.t("forget.kept"))
         return
     if not take_confirmation(context, "forget", match[1]):
         await refuse_callback(update, context)
         return
     await query.answer()
     if actor is None:
-        await query.edit_message_text(context.t("forget.nothing"))
+        await edit_text(query, context.t("forget.nothing"))
         return
     now = context.clock.now()
     async with context.db.begin() as session:
@@ -242,7 +243,7 @@ async def forget_button(update: Update, context: WulinContext) -> None:
     context.user_data.clear()
     if queued:
         context.wake_outbox()
-    await query.edit_message_text(context.t("forget.done"))
+    await edit_text(query, context.t("forget.done"))
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]

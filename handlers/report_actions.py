@@ -30,7 +30,16 @@ from handlers.report_common import (
     render_outcome,
     report_config,
 )
-from handlers.ui import FLOW_TIMEOUT, keyboard, parse_callback, refuse_callback, reply
+from handlers.ui import (
+    FLOW_TIMEOUT,
+    edit_markup,
+    edit_text,
+    fits_id,
+    keyboard,
+    parse_callback,
+    refuse_callback,
+    reply,
+)
 from storage import lifecycle as lc
 from storage import policy, report_flow, report_queries
 from storage import reports as svc
@@ -90,7 +99,7 @@ async def report_button(update: Update, context: WulinContext) -> int:
         return ConversationHandler.END
     if verb == "wdy":
         await query.answer()
-        await query.edit_message_reply_markup(None)
+        await edit_markup(query, None)
         await _run(update, context, "withdraw", report_id)
         return ConversationHandler.END
     action = (
@@ -121,7 +130,7 @@ async def report_button(update: Update, context: WulinContext) -> int:
         await reply(update, context.t(f"rep.ask_note.{action}"))
         return AWAIT_NOTE
     if action == "fixed":
-        await query.edit_message_reply_markup(None)
+        await edit_markup(query, None)
     await _run(update, context, action, report_id)
     return ConversationHandler.END
 
@@ -165,6 +174,9 @@ async def action_command(update: Update, context: WulinContext) -> None:
     needs_note = action != "ack"
     if match is None or (needs_note and not (match[2] or "").strip()):
         await reply(update, context.t(f"rep.usage.{command}"))
+        return
+    if not fits_id(match[1]):  # no report has that number: the same answer as for a foreign one
+        await reply(update, context.t("rep.not_found", id=match[1]))
         return
     await _run(
         update, context, action, int(match[1]), note=(match[2] or "").strip()[:NOTE_MAX] or None
@@ -286,8 +298,9 @@ async def change_category_button(update: Update, context: WulinContext) -> None:
         await refuse_callback(update, context)
         return
     await query.answer()
-    await query.edit_message_text(
-        context.t("rep.done.category", id=int(match[1]), category=category_name(context, match[2]))
+    await edit_text(
+        query,
+        context.t("rep.done.category", id=int(match[1]), category=category_name(context, match[2])),
     )
 
 
@@ -295,7 +308,7 @@ async def dismiss(update: Update, context: WulinContext) -> None:
     """``rep:none``: the "no" of a confirmation."""
     if update.callback_query is not None:
         await update.callback_query.answer()
-        await update.callback_query.edit_message_text(context.t("common.cancelled"))
+        await edit_text(update.callback_query, context.t("common.cancelled"))
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]

@@ -9,7 +9,7 @@ from datetime import datetime
 from telegram import InlineKeyboardMarkup
 
 from handlers.context import WulinContext
-from handlers.ui import keyboard
+from handlers.ui import fits_id, keyboard
 from storage import lifecycle as lc
 from storage.report_flow import ActionResult, ReportConfig
 from storage.report_queries import ReportDetail, ReportLine
@@ -29,7 +29,7 @@ def parse_report_callback(data: str | None) -> tuple[str, int, str | None] | Non
     if not data or len(data) > 64:
         return None
     match = CALLBACK.fullmatch(data)
-    if match is None:
+    if match is None or not fits_id(match[2]):
         return None
     return match[1], int(match[2]), match[3]
 

@@ -11,10 +11,9 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 
 from handlers.context import WulinContext
 from handlers.report_common import category_name, render_line
-from handlers.ui import keyboard, parse_callback, refuse_callback, reply
+from handlers.ui import edit_markup, edit_text, keyboard, parse_callback, refuse_callback, reply
 from storage import lifecycle as lc
 from storage import report_queries as rq
-from storage.profile import group_names
 
 PAGE = 5
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
@@ -100,7 +99,7 @@ async def _show(
     update: Update, text: str, markup: InlineKeyboardMarkup | None, *, edit: bool
 ) -> None:
     if edit and update.callback_query is not None:
-        await update.callback_query.edit_message_text(text, reply_markup=markup)
+        await edit_text(update.callback_query, text, reply_markup=markup)
     else:
         await reply(update, text, reply_markup=markup)
 
@@ -150,9 +149,12 @@ async def _escalated_page(
             limit=PAGE,
             now=context.clock.now(),
         )
-        group_label = (
-            (await group_names(session=session, ids=(f.group_id,)))[0] if f.group_id else None
-        )
+        group_label = None
+        if f.group_id:  # only a group in the person's scope has a name to show here
+            in_scope = await rq.scope_groups(
+                session=session, grid_ids=actor.leads_grids, community_ids=actor.admin_of
+            )
+            group_label = dict(in_scope).get(f.group_id, f"#{f.group_id}")
     active = [
         context.t(f"status.{f.status}") if f.status else None,
         category_name(context, f.category) if f.category else None,
@@ -228,9 +230,7 @@ async def filter_menu(update: Update, context: WulinContext) -> None:
         None if kind == "g" else current.group_id,
     )
     buttons.append((context.t("rep.btn.filter_any"), _el(0, any_value)))
-    await query.edit_message_reply_markup(
-        keyboard([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
-    )
+    await edit_markup(query, keyboard([buttons[i : i + 2] for i in range(0, len(buttons), 2)]))
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]

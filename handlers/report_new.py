@@ -34,7 +34,15 @@ from handlers.report_draft import (
     get_draft,
 )
 from handlers.report_submit import duplicate_button, submit
-from handlers.ui import FLOW_TIMEOUT, keyboard, parse_callback, refuse_callback, reply
+from handlers.ui import (
+    FLOW_TIMEOUT,
+    edit_markup,
+    edit_text,
+    keyboard,
+    parse_callback,
+    refuse_callback,
+    reply,
+)
 from storage import report_queries
 from storage import reports as svc
 
@@ -94,9 +102,9 @@ async def choose_category(update: Update, context: WulinContext) -> int:
     draft.category = match[1]
     name = category_name(context, draft.category)
     if draft.description:
-        await query.edit_message_reply_markup(None)
+        await edit_markup(query, None)
         return await _show_summary(update, context)
-    await query.edit_message_text(context.t("rep.ask_description", category=name))
+    await edit_text(query, context.t("rep.ask_description", category=name))
     return DESCRIPTION
 
 
@@ -169,7 +177,7 @@ async def photos_done(update: Update, context: WulinContext) -> int:
         await refuse_callback(update, context, "rep.flow_expired")
         return ConversationHandler.END
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    await edit_markup(query, None)
     return await _ask_location(update, context)
 
 
@@ -205,7 +213,8 @@ async def location_button(update: Update, context: WulinContext) -> int:
     choice = match[0]
     if choice == "lb" and info is not None:
         buttons = [(name, f"rn:b:{i}") for i, name in info.buildings]
-        await query.edit_message_text(
+        await edit_text(
+            query,
             context.t("rep.choose_building"),
             reply_markup=keyboard([buttons[i : i + 3] for i in range(0, len(buttons), 3)]),
         )
@@ -221,7 +230,7 @@ async def location_button(update: Update, context: WulinContext) -> int:
             return LOCATION
         draft.building_id = building_id
         draft.unit = None if building_id != info.home_building_id else info.unit
-    await query.edit_message_reply_markup(None)
+    await edit_markup(query, None)
     return await _show_summary(update, context)
 
 
@@ -297,7 +306,7 @@ async def confirm_button(update: Update, context: WulinContext) -> int:
         await refuse_callback(update, context, "rep.flow_expired")
         return ConversationHandler.END
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    await edit_markup(query, None)
     if match[0] == "ec":
         await _ask_category(update, context)
         return CATEGORY
@@ -316,7 +325,7 @@ async def report_cancel(update: Update, context: WulinContext) -> int:
     clear_draft(context)
     if update.callback_query is not None:
         await update.callback_query.answer()
-        await update.callback_query.edit_message_reply_markup(None)
+        await edit_markup(update.callback_query, None)
     await reply(update, context.t("rep.cancelled"))
     return ConversationHandler.END
 

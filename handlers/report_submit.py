@@ -12,7 +12,7 @@ from faq.similar import similarity
 from handlers.context import WulinContext
 from handlers.report_common import category_name, excerpt, render_outcome, report_config
 from handlers.report_draft import DUPLICATE, clear_draft, get_draft
-from handlers.ui import keyboard, parse_callback, refuse_callback, reply
+from handlers.ui import edit_markup, keyboard, parse_callback, refuse_callback, reply
 from storage import report_flow, report_queries
 from storage import reports as svc
 from storage.report_notices import Notices
@@ -104,7 +104,7 @@ async def duplicate_button(update: Update, context: WulinContext) -> int:
         await refuse_callback(update, context, "rep.flow_expired")
         return ConversationHandler.END
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    await edit_markup(query, None)
     if match[1] is None:
         context.user_data["report_force_new"] = True
         return await submit(update, context, guessed=bool(context.user_data.get("report_guessed")))

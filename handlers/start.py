@@ -18,6 +18,8 @@ from handlers.roles import describe_roles
 from handlers.ui import (
     FLOW_TIMEOUT,
     building_keyboard,
+    edit_markup,
+    edit_text,
     keyboard,
     parse_callback,
     refuse_callback,
@@ -101,9 +103,9 @@ async def confirm_move(update: Update, context: WulinContext) -> int:
         user = update.effective_user
         async with context.db.begin() as session:
             home = await joining.get_home(session=session, telegram_id=user.id) if user else None
-        await query.edit_message_text(context.t("start.stayed", group=home.group if home else "?"))
+        await edit_text(query, context.t("start.stayed", group=home.group if home else "?"))
         return ConversationHandler.END
-    await query.edit_message_reply_markup(None)
+    await edit_markup(query, None)
     return await _join(update, context, int(match[1]), move=True)
 
 
@@ -123,7 +125,8 @@ async def choose_building(update: Update, context: WulinContext) -> int:
         await query.answer(context.t("start.bad_building"), show_alert=True)
         return CHOOSE_BUILDING
     await query.answer()
-    await query.edit_message_text(
+    await edit_text(
+        query,
         context.t("start.ask_unit", building=building.name),
         reply_markup=keyboard([[(context.t("common.skip"), "join:skip")]]),
     )
@@ -141,7 +144,7 @@ async def enter_unit(update: Update, context: WulinContext) -> int:
             await refuse_callback(update, context)
             return ENTER_UNIT
         await query.answer()
-        await query.edit_message_reply_markup(None)
+        await edit_markup(query, None)
         unit = None
     else:
         text = update.effective_message.text if update.effective_message else ""

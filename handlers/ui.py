@@ -9,7 +9,8 @@ import secrets
 from collections.abc import Sequence
 from datetime import timedelta
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
 
 from handlers.context import WulinContext
 
@@ -42,7 +43,41 @@ def parse_callback(data: str | None, prefix: str, pattern: str) -> re.Match[str]
     """
     if not data or len(data) > 64 or not data.startswith(prefix + ":"):
         return None
-    return re.fullmatch(pattern, data[len(prefix) + 1 :])
+    match = re.fullmatch(pattern, data[len(prefix) + 1 :])
+    if match is None or not all(fits_id(g) for g in match.groups() if g and g.isdecimal()):
+        return None
+    return match
+
+
+#: Ids are 32-bit integer columns (PostgreSQL ``integer``): a bigger number names nothing.
+MAX_ID = 2**31 - 1
+
+
+def fits_id(digits: str) -> bool:
+    """Whether a string of decimal digits is a number an id column can hold."""
+    return digits.isdecimal() and int(digits) <= MAX_ID
+
+
+def _not_modified(exc: BadRequest) -> bool:
+    return "message is not modified" in exc.message.lower()
+
+
+async def edit_text(query: CallbackQuery, text: str, **kwargs: object) -> None:
+    """Edit the message the button was on; a repeat tap (it already says this) is fine."""
+    try:
+        await query.edit_message_text(text, **kwargs)  # type: ignore[arg-type]
+    except BadRequest as exc:
+        if not _not_modified(exc):
+            raise
+
+
+async def edit_markup(query: CallbackQuery, markup: InlineKeyboardMarkup | None) -> None:
+    """Replace (``None``: remove) the message's buttons; a repeat tap is fine."""
+    try:
+        await query.edit_message_reply_markup(markup)
+    except BadRequest as exc:
+        if not _not_modified(exc):
+            raise
 
 
 async def reply(update: Update, text: str, **kwargs: object) -> Message | None:

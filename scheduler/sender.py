@@ -158,8 +158,11 @@ class OutboxSender:
             if claimed:
                 continue
             self.wakeup.clear()
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancel that
+            # arrives together with a wake-up (CPython gh-86296) and the sender outlives the bot.
             try:
-                await asyncio.wait_for(self.wakeup.wait(), timeout=poll_seconds)
+                async with asyncio.timeout(poll_seconds):
+                    await self.wakeup.wait()
             except TimeoutError:
                 pass
 

@@ -1,10 +1,13 @@
-"""Declarative base, naming convention and the UTC datetime column type."""
+"""Declarative base, naming convention, the UTC datetime column type and the text column
+types (``String``/``Text`` that drop NUL characters)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData
+from sqlalchemy import String as _String
+from sqlalchemy import Text as _Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -43,6 +46,34 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class _NoNul(TypeDecorator[str]):
+    """Text without U+0000: PostgreSQL refuses it in text columns (SQLite would store it), and
+    no person types it — a custom client or a forged webhook can send it.  Dropped on the way
+    in, on both backends alike, for every column and every comparison."""
+
+    impl: type[_String] = _String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if isinstance(value, str) and "\x00" in value:
+            return value.replace("\x00", "")
+        return value
+
+
+class String(_NoNul):
+    """``VARCHAR(n)`` without NUL characters."""
+
+    impl = _String
+    cache_ok = True
+
+
+class Text(_NoNul):
+    """``TEXT`` without NUL characters."""
+
+    impl = _Text
+    cache_ok = True
 
 
 class Base(DeclarativeBase):

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models.base import Base, UTCDateTime
+from storage.models.base import Base, String, Text, UTCDateTime
 
 PENDING = "pending"
 SENT = "sent"

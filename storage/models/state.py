@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import LargeBinary, String, UniqueConstraint
+from sqlalchemy import LargeBinary, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models.base import Base, UTCDateTime
+from storage.models.base import Base, String, UTCDateTime
 
 
 class BotState(Base):
