@@ -92,11 +92,18 @@ def synthetic_kb(real: KnowledgeBase, n_city: int = 300, n_comm: int = 300, per:
 
 def write_yaml(kb: KnowledgeBase, directory: Path) -> None:
     """Write a knowledge base as city.yaml + communities/*.yaml (to time loading)."""
+
     def raw(e: Entry) -> dict:
         """The YAML mapping of an entry."""
-        return {"id": e.id, "topic": e.topic, "question": e.question, "source": e.source,
-                "phrasings": {k: list(v) for k, v in e.phrasings.items()},
-                "answer": e.answer, "tags": list(e.tags)}
+        return {
+            "id": e.id,
+            "topic": e.topic,
+            "question": e.question,
+            "source": e.source,
+            "phrasings": {k: list(v) for k, v in e.phrasings.items()},
+            "answer": e.answer,
+            "tags": list(e.tags),
+        }
 
     (directory / "communities").mkdir(parents=True)
     city = [raw(e) for e in kb.entries if e.community is None]
@@ -179,10 +186,14 @@ def report(name: str, kb: KnowledgeBase, community: str, questions: list[str], r
     for label, ours, base in (("CPU ", ours_cpu, base_cpu), ("wall", ours_wall, base_wall)):
         print(f"  {label} matcher.match       p50 {ours[0]:6.3f} ms   p99 {ours[1]:6.3f} ms")
         print(f"  {label} plain extractOne    p50 {base[0]:6.3f} ms   p99 {base[1]:6.3f} ms")
-        print(f"  {label} ratio ours / plain  p50 {ours[0] / base[0]:6.2f} ×     "
-              f"p99 {ours[1] / base[1]:6.2f} ×")
-    print(f"  memory to build the index     tracemalloc peak {peak:.1f} MiB, "
-          f"max RSS growth {rss:.1f} MiB")
+        print(
+            f"  {label} ratio ours / plain  p50 {ours[0] / base[0]:6.2f} ×     "
+            f"p99 {ours[1] / base[1]:6.2f} ×"
+        )
+    print(
+        f"  memory to build the index     tracemalloc peak {peak:.1f} MiB, "
+        f"max RSS growth {rss:.1f} MiB"
+    )
 
 
 def main() -> None:
