@@ -57,7 +57,7 @@ class Thresholds:
 # on the out-of-fold scores of all four labelled sets (faq/THRESHOLDS.md); suggest =
 # answer / 2; group_answer kept. faq.score.AGAINST and faq.index.FOCUS were chosen
 # by tests/faq/faq_cv.py.
-DEFAULT_THRESHOLDS = Thresholds(answer=5.5, margin=3.5, suggest=2.75, group_answer=15.0)
+DEFAULT_THRESHOLDS = Thresholds(answer=5.5, margin=1.0, suggest=2.75, group_answer=15.0)
 
 
 @dataclass(frozen=True)

@@ -15,15 +15,15 @@ Requirement: top-1 correct ≥ 95 %, rejected ≥ 95 %, wrong-confident ≤ 3 %.
 
 History of the sets (faq/THRESHOLDS.md has the figures):
 
-* ``dev``, ``heldout``, ``heldout2`` and ``heldout3`` were each measured once as the
+* ``dev``, ``heldout``, ``heldout2``, ``heldout3`` and ``heldout4`` were each measured once as the
   held-out set of their time, then learned from: their in-scope questions are phrasings
   of their entries (``faq/kb/learned/labelled.yaml``) and their out-of-scope questions
   are out-of-scope examples (``faq/kb/learned/out_of_scope.yaml``).  On them both figures
   are in-sample, only regression checks (every learned wording still finds its entry,
   every example still declines its question); the honest estimate is the
   cross-validation of ``faq_cv_learned.py``.
-* ``heldout4`` is the held-out set now: written independently afterwards, never tuned
-  on, never learned from.  Its figures are printed; its failing items are never listed,
+* ``heldout5`` is the held-out set now: written blind afterwards (from the entry list and
+  the article only), never tuned on, never learned from.  Its figures are printed; its failing items are never listed,
   so that nobody tunes on them by accident.  Its file is read only by the tests below.
 """
 
@@ -38,6 +38,7 @@ from tests.faq.faq_metrics import (
     HELDOUT2,
     HELDOUT3,
     HELDOUT4,
+    HELDOUT5,
     KB_DIR,
     Report,
     evaluate,
@@ -46,7 +47,13 @@ from tests.faq.faq_metrics import (
 
 REQUIRED = 0.95
 MAX_WRONG_CONFIDENT = 0.03
-LEARNED_FROM = {"dev": DEV, "heldout": HELDOUT, "heldout2": HELDOUT2, "heldout3": HELDOUT3}
+LEARNED_FROM = {
+    "dev": DEV,
+    "heldout": HELDOUT,
+    "heldout2": HELDOUT2,
+    "heldout3": HELDOUT3,
+    "heldout4": HELDOUT4,
+}
 
 
 def _show(request: pytest.FixtureRequest, reports: list[Report]) -> None:
@@ -75,9 +82,9 @@ def learned(request: pytest.FixtureRequest, matcher: Matcher) -> dict[str, Repor
 @pytest.fixture(scope="module")
 def heldout(request: pytest.FixtureRequest, matcher: Matcher) -> Report:
     """Evaluate the held-out set, once, if it has been written."""
-    if not HELDOUT4.exists():
-        pytest.skip("labelled_heldout4.yaml not written yet")
-    report = evaluate(matcher, load_items(HELDOUT4), "heldout4")
+    if not HELDOUT5.exists():
+        pytest.skip("labelled_heldout5.yaml not written yet")
+    report = evaluate(matcher, load_items(HELDOUT5), "heldout5")
     _show(request, [report])
     return report
 
@@ -94,7 +101,7 @@ def test_learned_sets_still_answer(learned: dict[str, Report], name: str) -> Non
 
 @pytest.mark.xfail(
     strict=True,
-    reason="held-out #4 measured once: top-1 91.2 % (217 of 238), below 95 % (faq/THRESHOLDS.md)",
+    reason="held-out #5 measured once: top-1 88.8 % (326 of 367), below 95 % (faq/THRESHOLDS.md)",
 )
 def test_heldout_top1(heldout: Report) -> None:
     """Held-out: at least 95 % of in-scope questions answered with exactly the right entry."""
