@@ -41,6 +41,7 @@ class HttpResult:
     missing: int = 0
     apologies: int = 0
     server_errors: dict[int, int] = field(default_factory=dict)
+    error_samples: list[str] = field(default_factory=list)  # "method: description", a few
     shutdown_errors: dict[int, int] = field(default_factory=dict)
     log_errors: list[str] = field(default_factory=list)
     exited_early: bool = False
@@ -103,6 +104,8 @@ async def http_run(
                 # Before stopping: at shutdown PTB polls once more and the fake kicks out the
                 # abandoned long poll with 409, an answer nobody reads.
                 result.server_errors = {c: n for c, n in api.stats.errors.items() if n}
+                failed = [f"{c.method}: {c.error}" for c in api.calls if (c.status or 0) >= 400]
+                result.error_samples = sorted(set(failed))[:5]
             finally:
                 await _stop(process)
         result.shutdown_errors = {

@@ -2,9 +2,11 @@
 
 * ``sequential``: one update at a time through ``Application.process_update`` (PTB's
   default, ``concurrent_updates`` off): throughput and per-update service time.
-* ``open_loop``: arrivals scheduled every ``1/rate`` s regardless of how the bot keeps up
-  (each update its own task, i.e. ``concurrent_updates`` semantics); latency is measured
-  from the *scheduled* arrival, so a bot falling behind shows its queueing delay.
+* ``open_loop``: arrivals scheduled every ``1/rate`` s regardless of how the bot keeps up,
+  processed the way ``bot.py run`` processes them (PTB's default: one at a time, in
+  arrival order, from a queue; ``concurrent=True``: each its own task, as with
+  ``concurrent_updates``, which the bot does not use); latency is measured from the
+  *scheduled* arrival, so a bot falling behind shows its queueing delay.
 * ``profile`` (cProfile: own time by library and function, CPU of the main thread and of
   the database driver's threads) and ``sample`` (a wall-clock sampling profiler: inclusive
   time of our functions through ``await`` chains), over a sequential run.
@@ -96,12 +98,21 @@ async def sequential(app: Any, updates: Sequence[Update], errors: ErrorCounter) 
     return Run(len(updates), seconds, latencies, errors.count - before)
 
 
-async def open_loop(app: Any, updates: Sequence[Update], rate: float, errors: ErrorCounter) -> Run:
-    """Offer the updates at ``rate`` per second, each processed concurrently."""
+async def open_loop(
+    app: Any,
+    updates: Sequence[Update],
+    rate: float,
+    errors: ErrorCounter,
+    *,
+    concurrent: bool = False,
+) -> Run:
+    """Offer the updates at ``rate`` per second; processed one at a time (or concurrently)."""
     before = errors.count
     loop = asyncio.get_running_loop()
     latencies: list[float] = []
     in_flight = peak = 0
+    if not concurrent:
+        return await _queued(app, updates, rate, errors, before)
 
     async def one(update: Update, due: float) -> None:
         """Process one update; its latency counts from its scheduled arrival."""
@@ -123,6 +134,37 @@ async def open_loop(app: Any, updates: Sequence[Update], rate: float, errors: Er
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(one(update, due)))
     await asyncio.gather(*tasks)
+    seconds = loop.time() - start
+    return Run(len(updates), seconds, latencies, errors.count - before, peak)
+
+
+async def _queued(
+    app: Any, updates: Sequence[Update], rate: float, errors: ErrorCounter, before: int
+) -> Run:
+    """Arrivals into a queue, one consumer: PTB's update fetcher without concurrent updates."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[Update, float] | None] = asyncio.Queue()
+    latencies: list[float] = []
+    peak = 0
+
+    async def consume() -> None:
+        nonlocal peak
+        while (item := await queue.get()) is not None:
+            peak = max(peak, queue.qsize() + 1)
+            update, due = item
+            await app.process_update(update)
+            latencies.append(loop.time() - due)
+
+    consumer = asyncio.create_task(consume())
+    start = loop.time() + 0.05
+    for i, update in enumerate(updates):
+        due = start + i / rate
+        delay = due - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        queue.put_nowait((update, due))
+    queue.put_nowait(None)
+    await consumer
     seconds = loop.time() - start
     return Run(len(updates), seconds, latencies, errors.count - before, peak)
 

@@ -54,10 +54,10 @@ def report(all_figures: list[BackendFigures], args: argparse.Namespace) -> None:
             with_parse = (1 / (1 / run.rate + parse_s)) / (1 / (1 / base + parse_s))
             print(f"  {label:<22}{run.rate:>10.0f}{run.rate / base:>8.2f}{run.pct(0.5):>9.2f}"
                   f"{run.pct(0.99):>9.2f}{with_parse:>22.2f}")  # fmt: skip
-        print(f"open loop at {args.rate:g} updates/s for {args.open_seconds:g} s "
-              "(latency from the scheduled arrival):")  # fmt: skip
+        print(f"open loop at {args.rate:g} updates/s for {args.open_seconds:g} s, processed "
+              "one at a time as bot.py run does (latency from the scheduled arrival):")  # fmt: skip
         print(
-            f"  {'path':<22}{'done/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'in flight':>11}"
+            f"  {'path':<22}{'done/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'max queue':>11}"
         )
         for key, label in (("echo open", "echo baseline"), ("faq open", "FAQ answers"),
                            ("report open", "/report TEXT")):  # fmt: skip
@@ -78,6 +78,8 @@ def report(all_figures: list[BackendFigures], args: argparse.Namespace) -> None:
                   f"exited early {h.exited_early}")  # fmt: skip
             if h.shutdown_errors:
                 print(f"  (not counted: {h.shutdown_errors} answered while the bot shut down)")
+            for line in h.error_samples:
+                print(f"    server answered: {line}")
             for line in h.log_errors[:5]:
                 print(f"    log: {line[:200]}")
     print("\n=== targets (ratios to the mean of the two echo runs) ===")

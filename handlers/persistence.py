@@ -4,10 +4,16 @@ the middle of a report carries on where they were.
 
 Only ``user_data`` and conversations are stored (chat and bot data are not used); empty
 user data is deleted rather than stored, so the table holds only people mid-flow.
+
+PTB flushes every ``update_interval`` seconds, for every user who sent anything, all at
+once. Two things keep that from starving the handlers of database connections: a user's
+data is written only when it differs from what this process last wrote (or loaded), and
+at most ``WRITERS`` writes run at a time.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import pickle
@@ -22,6 +28,8 @@ from storage import state
 
 log = logging.getLogger(__name__)
 USER = "user"
+#: Concurrent persistence writes (the pool must keep connections for the handlers).
+WRITERS = 4
 
 
 class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -38,6 +46,9 @@ class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, An
         )
         self.db = db
         self.clock = clock
+        # What the table holds for each user, as far as this process knows (absent: no row).
+        self._saved: dict[int, bytes] = {}
+        self._writers = asyncio.Semaphore(WRITERS)
 
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
         """Every stored user's data."""
@@ -47,6 +58,7 @@ class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, An
         for key, value in rows.items():
             try:
                 out[int(key)] = pickle.loads(value)
+                self._saved[int(key)] = value
             except (pickle.UnpicklingError, AttributeError, ImportError, ValueError, EOFError):
                 log.warning("dropping unreadable saved state of user %s (code changed?)", key)
         return out
@@ -74,7 +86,7 @@ class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, An
     ) -> None:
         """Store (or forget, when ended) one person's state in one conversation."""
         value = None if new_state is None else pickle.dumps(new_state)
-        async with self.db.begin() as session:
+        async with self._writers, self.db.begin() as session:
             await state.save(
                 session=session,
                 kind=f"conv:{name}",
@@ -90,10 +102,16 @@ class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, An
         except (pickle.PicklingError, TypeError, AttributeError) as exc:
             log.warning("user %s data not saved: %s", user_id, exc)
             return
-        async with self.db.begin() as session:
+        if self._saved.get(user_id) == value:
+            return  # unchanged: most updates (an FAQ question) change nothing here
+        async with self._writers, self.db.begin() as session:
             await state.save(
                 session=session, kind=USER, key=str(user_id), value=value, now=self.clock.now()
             )
+        if value is None:
+            self._saved.pop(user_id, None)
+        else:
+            self._saved[user_id] = value
 
     async def update_chat_data(self, chat_id: int, data: dict[Any, Any]) -> None:
         """Not persisted."""
@@ -109,10 +127,11 @@ class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, An
 
     async def drop_user_data(self, user_id: int) -> None:
         """Forget a user's stored data."""
-        async with self.db.begin() as session:
+        async with self._writers, self.db.begin() as session:
             await state.save(
                 session=session, kind=USER, key=str(user_id), value=None, now=self.clock.now()
             )
+        self._saved.pop(user_id, None)
 
     async def refresh_user_data(self, user_id: int, user_data: dict[Any, Any]) -> None:
         """Nothing to refresh: one process owns a user's updates."""

@@ -1,0 +1,106 @@
+"""DbPersistence writes a user's data only when it changed, and never floods the pool."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers import persistence
+from handlers.persistence import DbPersistence
+from scheduler.clock import SimClock
+from storage.models import BotState
+from tests.conftest import T0
+
+
+class Writes:
+    """Counts INSERT/UPDATE/DELETE statements on the bot_state table."""
+
+    def __init__(self, db: async_sessionmaker[AsyncSession]) -> None:
+        self.count = 0
+        self.engine = db.kw["bind"].sync_engine
+        event.listen(self.engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        head = statement.lstrip().split(None, 1)[0].upper()
+        if head in ("INSERT", "UPDATE", "DELETE") and "bot_state" in statement:
+            self.count += 1
+
+    def close(self) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._seen)
+
+
+@pytest.fixture
+def writes(db: async_sessionmaker[AsyncSession]) -> Any:
+    counter = Writes(db)
+    yield counter
+    counter.close()
+
+
+async def _rows(db: async_sessionmaker[AsyncSession]) -> dict[str, bytes]:
+    async with db.begin() as session:
+        return {r.key: r.value for r in await session.scalars(select(BotState))}
+
+
+async def test_unchanged_data_is_not_written_again(
+    db: async_sessionmaker[AsyncSession], writes: Writes
+) -> None:
+    """A draft is stored once, not again while unchanged; changed, it is stored; emptied,
+    its row is deleted once; a user who never had data costs nothing."""
+    p = DbPersistence(db, SimClock(T0))
+    await p.get_user_data()
+    await p.update_user_data(7, {"draft": "漏水"})
+    await p.update_user_data(7, {"draft": "漏水"})
+    assert writes.count == 1
+    await p.update_user_data(7, {"draft": "漏水，很急"})
+    assert writes.count == 2
+    await p.update_user_data(7, {})
+    await p.update_user_data(7, {})
+    assert writes.count == 3
+    assert await _rows(db) == {}
+    await p.update_user_data(8, {})  # an FAQ question: nothing stored, nothing written
+    assert writes.count == 3
+
+
+async def test_loaded_data_counts_as_written(
+    db: async_sessionmaker[AsyncSession], writes: Writes
+) -> None:
+    """After a restart, data loaded from the table is not written back unchanged, and data
+    emptied since is deleted."""
+    first = DbPersistence(db, SimClock(T0))
+    await first.update_user_data(7, {"draft": "灯坏了"})
+    await first.update_user_data(9, {"draft": "垃圾"})
+    second = DbPersistence(db, SimClock(T0))
+    loaded = await second.get_user_data()
+    assert loaded == {7: {"draft": "灯坏了"}, 9: {"draft": "垃圾"}}
+    before = writes.count
+    await second.update_user_data(7, {"draft": "灯坏了"})
+    assert writes.count == before
+    await second.update_user_data(9, {})
+    assert writes.count == before + 1
+    assert list(await _rows(db)) == ["7"]
+
+
+async def test_a_flush_of_many_users_uses_few_connections(
+    db: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PTB flushes every user at once; at most WRITERS of those writes hold a connection."""
+    p = DbPersistence(db, SimClock(T0))
+    busy = peak = 0
+    real_save = persistence.state.save
+
+    async def counting_save(**kwargs: Any) -> None:
+        nonlocal busy, peak
+        busy += 1
+        peak = max(peak, busy)
+        await asyncio.sleep(0.001)
+        await real_save(**kwargs)
+        busy -= 1
+
+    monkeypatch.setattr(persistence.state, "save", counting_save)
+    await asyncio.gather(*(p.update_user_data(uid, {"n": uid}) for uid in range(1, 41)))
+    assert peak <= persistence.WRITERS
+    assert len(await _rows(db)) == 40
