@@ -30,7 +30,8 @@ def test_every_key_used_in_code_exists() -> None:
         source = path.read_text(encoding="utf-8")
         used |= set(
             re.findall(
-                r"""(?:\bt|\.text|translate\([^,]+,)\(\s*["']([a-z_]+\.[a-z_.]*[a-z_])["']""", source
+                r"""(?:\bt|\.text|translate\([^,]+,)\(\s*["']([a-z_]+\.[a-z_.]*[a-z_])["']""",
+                source,
             )
         )
         used |= set(re.findall(r"""context\.t\(\s*["']([a-z_]+\.[a-z_.]*[a-z_])["']""", source))

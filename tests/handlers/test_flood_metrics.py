@@ -3,6 +3,7 @@ outbox outcomes and are served with a liveness document."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import urllib.request
 
@@ -48,8 +49,13 @@ async def test_metrics_count_and_health(bot: Harness, people: dict) -> None:
     server = serve(metrics, 0, host="127.0.0.1")
     try:
         port = server.server_address[1]
-        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-        health = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5).read())
+
+        def get(path: str) -> bytes:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as answer:
+                return answer.read()
+
+        text = (await asyncio.to_thread(get, "/metrics")).decode()
+        health = json.loads(await asyncio.to_thread(get, "/health"))
     finally:
         server.shutdown()
     assert 'wulin_updates_total{kind="command"} 1.0' in text

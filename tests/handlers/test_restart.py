@@ -22,7 +22,8 @@ async def test_report_form_resumes_after_restart(bot: Harness, people: dict) -> 
     again = Harness(db=bot.db, clock=bot.clock, settings=bot.settings, stand_in=bot.stand_in)
     await again.start(seed=False)
     try:
-        reply = await again.press(resident, "照片好了", message=bot.stand_in.sent_to(resident.id)[-1])
+        last = bot.stand_in.sent_to(resident.id)[-1]
+        reply = await again.press(resident, "照片好了", message=last)
         assert "问题在哪里" in reply.only().text
         await again.press(resident, "就在我家")
         reply = await again.press(resident, "提交")
