@@ -76,11 +76,12 @@ from load_setup import (  # noqa: E402
     wulin_application,
 )
 from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from demo.stand_in import BotAPIStandIn  # noqa: E402
 from locales import translate  # noqa: E402
 from scheduler.clock import SystemClock  # noqa: E402
-from storage.models import Report  # noqa: E402
+from storage.models import OutboxMessage, Report  # noqa: E402
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
@@ -302,7 +303,14 @@ async def _profile_if_needed(
 
 async def _http(url: str, args: argparse.Namespace, tmp: Path) -> HttpResult:
     low, high = (float(x) for x in args.think.split(","))
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            known = list(await conn.scalars(select(OutboxMessage.chat_id).distinct()))
+    finally:
+        await engine.dispose()
     return await http_run(
+        known_chats=known,
         database_url=url,
         user_ids=[RESIDENT_BASE + i for i in range(args.http_users)],
         questions=faq_questions(),

@@ -18,6 +18,7 @@ import random
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,11 +69,21 @@ async def http_run(
     help_share: float = 0.2,
     reply_timeout: float = 10.0,
     log_path: Path,
+    known_chats: Sequence[int] = (),
 ) -> HttpResult:
-    """Run the bot process against the fake server with one simulated resident per id."""
+    """Run the bot process against the fake server with one simulated resident per id.
+
+    ``known_chats``: other people (captains) and group chats the bot will write to — the
+    notifications left in the outbox by the in-process runs go out first.
+    """
     result = HttpResult()
     async with FakeBotAPI() as api:
         people = [api.user(f"居民{uid}", uid) for uid in user_ids]
+        for chat_id in set(known_chats) - set(user_ids):
+            if chat_id > 0:
+                api.user(f"邻长{chat_id}", chat_id)
+            else:
+                api.group_chat(f"邻里群{-chat_id}", chat_id)
         env = {
             **_clean_environ(),
             "TELEGRAM_BOT_TOKEN": "123:BENCH",

@@ -115,6 +115,12 @@ def _matcher_collisions(kb: KnowledgeBase, thresholds: Thresholds) -> list[KBPro
                         f"({best.score:.1f} vs {other.score:.1f})"
                     )
                     found.append(KBProblem(entry.file, entry.id, msg))
+                elif best.score < thresholds.answer:
+                    msg = (
+                        f"phrasing {text!r} is not answered even word for word (score "
+                        f"{best.score:.1f}, below the answer threshold {thresholds.answer:g})"
+                    )
+                    found.append(KBProblem(entry.file, entry.id, msg))
                 elif (
                     entry.community is None
                     and best.score - assessed.negative_score < thresholds.answer

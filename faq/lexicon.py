@@ -54,6 +54,39 @@ TYPOS: dict[str, str] = {
     # Not typos but variants of one expression, folded the same way.
     "留个言": "留言", "做些什么": "做什么", "一周": "每周", "十五分钟": "15分钟",
     "15min": "15分钟", "四加二": "4加2", "+": "加", "党群中心": "党群服务中心",
+    # Real words elsewhere, but in a neighbourhood bot they are the homophone typo.
+    "林长": "邻长", "网络员": "网格员", "邻里小祖": "邻里小组", "自愿者": "志愿者",
+}
+
+# English words and phrases inside a Chinese question (code-switching: "grid worker主要
+# 职责是啥", "楼道light坏了"): folded into the Chinese term before segmentation, so they
+# count as the words the Chinese phrasings use instead of as words no entry knows.
+# Longest first; matched only as whole Latin words.
+ZH_LATIN: dict[str, str] = {
+    "neighbourhood group": "邻里小组", "neighborhood group": "邻里小组",
+    "neighbour group": "邻里小组", "neighbor group": "邻里小组",
+    "neighbourhood captain": "邻长", "neighbour captain": "邻长", "neighbor captain": "邻长",
+    "building captain": "邻长", "block captain": "邻长", "captains": "邻长", "captain": "邻长",
+    "grid workers": "网格员", "grid worker": "网格员", "grid leader": "网格员",
+    "grid member": "网格员", "grid": "网格",
+    "volunteers": "志愿者", "volunteer": "志愿者", "volunteering": "志愿服务",
+    "party members": "党员", "party member": "党员",
+    "service centres": "党群服务中心", "service centre": "党群服务中心",
+    "service centers": "党群服务中心", "service center": "党群服务中心",
+    "daily check-in": "每日沟通交流", "daily check in": "每日沟通交流", "check-in": "打卡",
+    "check in": "打卡", "checkin": "打卡", "weekly meeting": "每周碰头会",
+    "front desk": "前台", "back office": "后台", "one-stop": "一站式", "one stop": "一站式",
+    "qr code": "二维码", "qrcode": "二维码", "qr": "二维码",
+    "lights": "灯", "light": "灯", "lamp": "灯", "leak": "漏水", "leaking": "漏水",
+    "english": "英文", "chinese": "中文", "language": "语言",
+    "chatbot": "机器人", "robot": "机器人", "bot": "机器人", "wulin": "吾邻",
+    "privacy": "隐私", "photo": "照片", "photos": "照片", "location": "位置",
+    "property management": "物业", "property": "物业",
+    "community": "社区", "sub-district": "街道", "subdistrict": "街道",
+    "whistle": "吹哨", "training": "培训", "salary": "待遇", "phone": "电话",
+    "status": "进度", "progress": "进度", "join": "加入", "report": "报告",
+    "reply": "回复", "how to": "怎么", "how do i": "怎么", "how": "怎么", "what is": "什么是",
+    "what": "什么", "where": "哪里", "when": "什么时候", "who": "谁", "please": " ", "in": " ",
 }
 
 # Synonyms applied to jieba tokens: token → canonical token(s), space-separated.
@@ -93,6 +126,29 @@ EN_SYNONYMS: dict[str, str] = {
     "subdistrict": "sub district", "leader": "lead", "head": "lead",
     "telephone": "phone", "mobile": "phone", "volunteering": "volunteer",
     "street": "sub district",  # "street office" is how 街道 is often translated
+    # Chosen, elected, appointed, picked: how captains come to be.
+    "choose": "choose", "chooses": "choose", "chosen": "choose", "chose": "choose",
+    "elect": "choose", "elected": "choose", "election": "choose", "elections": "choose",
+    "appoint": "choose", "appointed": "choose", "pick": "choose", "picked": "choose",
+    "picks": "choose", "select": "choose", "selected": "choose", "selection": "choose",
+    "vote": "choose", "voted": "choose",
+    # Pay and its everyday words.
+    "paid": "pay", "salary": "pay", "salaries": "pay", "wage": "pay", "wages": "pay",
+    "income": "pay", "earn": "pay", "earns": "pay",
+    # Joining and registering.
+    "register": "join", "registration": "join", "enrol": "join", "enroll": "join",
+    "enrolment": "join", "enrollment": "join", "signup": "join",
+    # Broken things in a building.
+    "lamp": "light", "lamps": "light", "bulb": "light", "bulbs": "light", "lighting": "light",
+    "leaky": "leak", "leakage": "leak", "dripping": "leak",
+    "garbage": "rubbish", "trash": "rubbish", "litter": "rubbish", "waste": "rubbish",
+    "complain": "report", "complaint": "report", "complaints": "report",
+    # Personal data.
+    "info": "information", "details": "information", "data": "information",
+    "private": "privacy",
+    # Chat spelling.
+    "wanna": "want", "u": "you", "ur": "your", "pls": "please", "plz": "please", "r": "are",
+    "app": "bot", "assistant": "bot",
 }
 
 # Question words are common in general Chinese, but they carry the intent of a

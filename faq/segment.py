@@ -30,6 +30,7 @@ from faq.lexicon import (
     INTENT_WORDS,
     SEGMENT_HINTS,
     TYPOS,
+    ZH_LATIN,
     ZH_STOP,
     ZH_SYNONYMS,
 )
@@ -46,6 +47,11 @@ _log_total = [0.0]  # log of jieba's corpus size, set with the tokenizer
 # rewrite part of it.
 _TYPO_RE = re.compile("|".join(re.escape(k) for k in sorted(TYPOS, key=len, reverse=True)))
 _EN_WORD = re.compile(r"[a-z0-9]+")
+_LATIN_RE = re.compile(
+    r"(?<![a-z])(?:"
+    + "|".join(re.escape(k) for k in sorted(ZH_LATIN, key=len, reverse=True))
+    + r")(?![a-z])"
+)
 _DOMAIN = frozenset(DOMAIN_TERMS)
 
 
@@ -94,7 +100,10 @@ def _is_cjk(ch: str) -> bool:
 
 
 def fold_typos(text: str) -> str:
-    """Replace common homophone typos in normalised Chinese text."""
+    """Replace common homophone typos in normalised Chinese text, and English words that
+    stand for a Chinese term (``ZH_LATIN``) with that term."""
+    if _LATIN_RE.search(text):
+        text = _LATIN_RE.sub(lambda m: ZH_LATIN[m.group(0)], text)
     return _TYPO_RE.sub(lambda m: TYPOS[m.group(0)], text)
 
 
