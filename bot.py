@@ -118,6 +118,10 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
+    else:
+        builder = builder.connection_pool_size(settings.telegram_connection_pool).pool_timeout(
+            settings.telegram_pool_timeout
+        )
     # Conversation states and drafts survive restarts (see handlers/persistence.py).
     builder = builder.persistence(DbPersistence(runtime.db, runtime.clock))
     if rate_limit:

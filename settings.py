@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     # This process's share of Telegram's rate limits (1/N with N bot processes).
     rate_limit_share: float = Field(default=1.0, gt=0, le=1)
+    # HTTP connections to the Bot API. PTB's default, 256, costs CPU at fan-out rates (httpcore
+    # scans every connection for every request: 85 % of the allowed rate instead of 98 % in
+    # benchmarks/fanout_bench.py); 32 still carry 100 requests/s at 300 ms round trips.
+    # Requests beyond it wait for a free connection up to telegram_pool_timeout seconds.
+    telegram_connection_pool: int = Field(default=32, ge=1, le=1024)
+    telegram_pool_timeout: float = Field(default=30.0, gt=0, le=600)
 
     # FAQ (thresholds: see faq/THRESHOLDS.md for how the defaults were measured)
     faq_kb_dir: Path | None = None  # default: the knowledge base shipped in faq/kb

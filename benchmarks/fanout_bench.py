@@ -29,9 +29,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import logging
 import multiprocessing
 import os
+import pstats
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -351,6 +353,9 @@ async def deliver(
     """Phase 2: run the senders until nothing is pending (or the deadline passes)."""
     deadline = 60 + 4 * run.queued / args.rate
     server_cpu = (await api.stats())["cpu"]
+    profiler = cProfile.Profile() if args.profile else None
+    if profiler is not None:
+        profiler.enable()
     started, cpu = time.perf_counter(), time.process_time()
     tasks = [
         asyncio.create_task(s.runtime.sender.run_forever(s.app.bot, args.poll)) for s in stacks
@@ -362,6 +367,9 @@ async def deliver(
             await asyncio.sleep(0.05)  # polling the table: the senders signal nothing
         run.deliver_s = time.perf_counter() - started
         run.bot_cpu_ms = (time.process_time() - cpu) * 1000 / max(1, run.queued)
+        if profiler is not None:
+            profiler.disable()
+            print_profile(profiler, run.queued)
     finally:
         for task in tasks:
             task.cancel()
@@ -412,6 +420,33 @@ async def reset_outbox(url: str) -> None:
 
 
 # -- reporting -----------------------------------------------------------------------------------
+def print_profile(profiler: cProfile.Profile, messages: int) -> None:
+    """Own CPU time per delivered message, by library, and the top functions (``--profile``)."""
+    stats = pstats.Stats(profiler)
+    by_lib: dict[str, float] = {}
+    rows = []
+    for (filename, line, name), (_, calls, own, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        lib = _library(filename)
+        by_lib[lib] = by_lib.get(lib, 0.0) + own
+        rows.append((own, calls, f"{lib}: {filename.rsplit('/', 1)[-1]}:{line} {name}"))
+    total = sum(by_lib.values()) or 1.0
+    print(f"\nprofile of the delivery (own time, ms per message; {total:.1f} s in all):")
+    for lib, own in sorted(by_lib.items(), key=lambda kv: -kv[1])[:12]:
+        print(f"  {own * 1000 / messages:6.3f}  {own / total:5.1%}  {lib}")
+    for own, calls, where in sorted(rows, reverse=True)[:20]:
+        print(f"  {own * 1000 / messages:6.3f}  {calls:>8}×  {where}")
+
+
+def _library(filename: str) -> str:
+    for lib in ("telegram", "httpx", "httpcore", "aiolimiter", "sqlalchemy", "aiosqlite",
+                "asyncpg", "asyncio", "json", "selectors", "ssl", "h11", "anyio"):  # fmt: skip
+        if f"/{lib}/" in filename or filename.endswith(f"/{lib}.py"):
+            return lib
+    if "/work/main/" in filename and "site-packages" not in filename:
+        return "wulin: " + filename.split("/work/main/")[-1].split("/")[0]
+    return "other" if filename.startswith("/") else filename
+
+
 def verdict(ok: bool) -> str:
     """PASS or FAIL."""
     return "PASS" if ok else "FAIL"
@@ -510,6 +545,7 @@ async def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pg-db", default="wulin_fanout_bench", help="database to work in")
     parser.add_argument("--only", choices=("sqlite", "postgresql"), help="run one backend")
     parser.add_argument("--verbose", action="store_true", help="log each retry and 429")
+    parser.add_argument("--profile", action="store_true", help="profile the delivery phase")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
