@@ -64,18 +64,9 @@ from faq import DEFAULT_THRESHOLDS, KnowledgeBase, Matcher, normalise  # noqa: E
 from faq.index import FOCUS  # noqa: E402
 from faq.kb import read_kb, read_learned, with_learned  # noqa: E402
 from faq.score import AGAINST  # noqa: E402
-from tests.faq.faq_metrics import (  # noqa: E402
-    DEV,
-    HELDOUT,
-    HELDOUT2,
-    HELDOUT3,
-    HELDOUT4,
-    HELDOUT5,
-    KB_DIR,
-    load_items,
-)
+from tests.faq.faq_metrics import KB_DIR, LEARNED, load_items  # noqa: E402
 
-SETS = (DEV, HELDOUT, HELDOUT2, HELDOUT3, HELDOUT4, HELDOUT5)
+SETS = tuple(LEARNED.values())
 K = 5
 NEAR = 90  # fuzz.ratio at or above which a text counts as a copy of a question
 ANSWERS = np.arange(0.0, 60.01, 0.5)

@@ -37,18 +37,9 @@ if str(ROOT) not in sys.path:  # when run as a script
 
 from faq import check_kb, load_kb, normalise  # noqa: E402
 from faq.kb import LANGS  # noqa: E402
-from tests.faq.faq_metrics import (  # noqa: E402
-    DEV,
-    HELDOUT,
-    HELDOUT2,
-    HELDOUT3,
-    HELDOUT4,
-    HELDOUT5,
-    KB_DIR,
-    load_items,
-)
+from tests.faq.faq_metrics import KB_DIR, LEARNED, load_items  # noqa: E402
 
-LEARNED_FROM = (DEV, HELDOUT, HELDOUT2, HELDOUT3, HELDOUT4, HELDOUT5)
+LEARNED_FROM = tuple(LEARNED.values())
 TARGET = KB_DIR / "learned" / "labelled.yaml"
 NEGATIVES = KB_DIR / "learned" / "out_of_scope.yaml"
 HEADER = """\

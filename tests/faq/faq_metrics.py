@@ -49,6 +49,15 @@ HELDOUT5 = Path(__file__).with_name("labelled_heldout5.yaml")
 # The held-out set now: written blind (entry list and article only); never tuned on, never
 # learned from. Read only by test_accuracy.py.
 HELDOUT6 = Path(__file__).with_name("labelled_heldout6.yaml")
+#: The sets learned from (each measured once as the held-out set of its time), by name.
+LEARNED = {
+    "dev": DEV,
+    "heldout": HELDOUT,
+    "heldout2": HELDOUT2,
+    "heldout3": HELDOUT3,
+    "heldout4": HELDOUT4,
+    "heldout5": HELDOUT5,
+}
 
 
 @dataclass

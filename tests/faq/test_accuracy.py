@@ -33,30 +33,11 @@ from __future__ import annotations
 import pytest
 
 from faq import Matcher, load_kb
-from tests.faq.faq_metrics import (
-    DEV,
-    HELDOUT,
-    HELDOUT2,
-    HELDOUT3,
-    HELDOUT4,
-    HELDOUT5,
-    HELDOUT6,
-    KB_DIR,
-    Report,
-    evaluate,
-    load_items,
-)
+from tests.faq.faq_metrics import HELDOUT6, KB_DIR, LEARNED, Report, evaluate, load_items
 
 REQUIRED = 0.95
 MAX_WRONG_CONFIDENT = 0.03
-LEARNED_FROM = {
-    "dev": DEV,
-    "heldout": HELDOUT,
-    "heldout2": HELDOUT2,
-    "heldout3": HELDOUT3,
-    "heldout4": HELDOUT4,
-    "heldout5": HELDOUT5,
-}
+LEARNED_FROM = LEARNED
 
 
 def _show(request: pytest.FixtureRequest, reports: list[Report]) -> None:
