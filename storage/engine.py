@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
 
 def is_sqlite(url: str) -> bool:
@@ -58,6 +59,27 @@ def _setup_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class KeepingSession(Session):
+    """A session that keeps every object it loaded alive until it is closed.
+
+    SQLAlchemy's identity map holds objects weakly: a group loaded by one service and
+    dropped is loaded *again* by the next ``session.get`` in the same transaction (filing a
+    report read the same group five times). Our sessions last one update or one job, so
+    keeping their objects costs little and saves those round trips.
+    """
+
+
+@event.listens_for(KeepingSession, "loaded_as_persistent")
+def _keep(session: Session, instance: object) -> None:
+    session.info.setdefault("kept", []).append(instance)
+
+
+@event.listens_for(KeepingSession, "after_transaction_end")
+def _release(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the outermost transaction: the update or job is done
+        session.info.pop("kept", None)
+
+
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """The one session factory; objects stay usable after commit for rendering replies."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=KeepingSession)
