@@ -23,32 +23,15 @@ async def submit(update: Update, context: WulinContext, *, guessed: bool) -> int
     assert draft is not None and actor is not None and actor.group_id is not None
     config = report_config(context)
     now = context.clock.now()
-    force_new = bool(context.user_data.get("report_force_new"))
-    report = None
-    # One transaction: the "same as #N?" check and, when there is none, the report itself.
     async with context.db.begin() as session:
-        best = None
-        if not force_new:
-            candidates = await report_queries.open_in_category(
-                session=session,
-                group_id=actor.group_id,
-                category=draft.category or "",
-                since=now - timedelta(days=config.duplicate_days),
-            )
-            best = _best_duplicate(draft, candidates, config.duplicate_score)
-        if best is None:
-            report = await svc.create_report(
-                session=session,
-                reporter_id=actor.person_id,
-                group_id=actor.group_id,
-                draft=draft,
-                deadlines=config.deadlines(draft.category or ""),
-                now=now,
-            )
-            await Notices(
-                session=session, categories=config.categories, tz=config.tz, now=now
-            ).new_report(report)
-    if best is not None:
+        candidates = await report_queries.open_in_category(
+            session=session,
+            group_id=actor.group_id,
+            category=draft.category or "",
+            since=now - timedelta(days=config.duplicate_days),
+        )
+    best = _best_duplicate(draft, candidates, config.duplicate_score)
+    if best is not None and not context.user_data.get("report_force_new"):
         markup = keyboard(
             [
                 [(context.t("rep.btn.follow"), f"rn:f:{best.id}")],
@@ -68,7 +51,18 @@ async def submit(update: Update, context: WulinContext, *, guessed: bool) -> int
         )
         context.user_data["report_guessed"] = guessed
         return DUPLICATE
-    assert report is not None
+    async with context.db.begin() as session:
+        report = await svc.create_report(
+            session=session,
+            reporter_id=actor.person_id,
+            group_id=actor.group_id,
+            draft=draft,
+            deadlines=config.deadlines(draft.category or ""),
+            now=now,
+        )
+        await Notices(
+            session=session, categories=config.categories, tz=config.tz, now=now
+        ).new_report(report)
     clear_draft(context)
     context.wake_outbox()
     await reply(update, context.t("rep.filed", id=report.id))

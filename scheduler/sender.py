@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 from telegram.error import (
@@ -34,6 +36,9 @@ from storage import outbox
 from storage.report_notices import reroute
 
 log = logging.getLogger(__name__)
+#: The database briefly unavailable (SQLite "database is locked" past the busy timeout, a
+#: dropped PostgreSQL connection, an exhausted pool): nothing was claimed; try again soon.
+DB_TROUBLE: tuple[type[Exception], ...] = (OperationalError, PoolTimeout)
 
 _UNREACHABLE_400 = ("chat not found", "user not found", "peer_id_invalid", "user is deactivated")
 
@@ -149,7 +154,7 @@ class OutboxSender:
         while True:
             try:
                 claimed = await self.drain_once(bot)
-            except (OSError, TelegramError) as exc:  # database or network trouble: retry soon
+            except (*DB_TROUBLE, OSError, TelegramError) as exc:  # database or network: retry soon
                 log.warning("outbox sender: %s; retrying in %ss", exc, poll_seconds)
                 claimed = 0
             except Exception:  # a bug must not kill the only sender; log it loudly and go on
