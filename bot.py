@@ -177,7 +177,10 @@ def check_knowledge_base(settings: Settings) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the chosen subcommand; returns the exit status."""
     parser = _parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:2] == ["org", "revoke"] and len(words) == 3 and words[2] not in ("-h", "--help"):
+        words.insert(2, "--")  # codes made before 2026-11-28 may start with "-"
+    args = parser.parse_args(words)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -20,8 +20,13 @@ CODE_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def new_code() -> str:
-    """A fresh unguessable code: 16 characters of the deep-link alphabet (96 random bits)."""
-    return secrets.token_urlsafe(12)
+    """A fresh unguessable code: 16 characters of the deep-link alphabet (about 96 random
+    bits), starting with a letter or digit — a leading ``-`` reads as an option on a command
+    line (``org revoke -UQ4…``) and a leading ``_`` is easy to miss when read aloud."""
+    while True:
+        code = secrets.token_urlsafe(12)
+        if code[0].isalnum():
+            return code
 
 
 def normalise_phone(raw: str | None) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -123,3 +124,13 @@ def test_revoke_replaces_a_group_code(tmp_path: Path) -> None:
     assert result.returncode == 0 and "new code" in result.stdout
     assert code not in run(["org", "invites"], tmp_path).stdout
     assert run(["org", "revoke", "nosuchcode"], tmp_path).returncode == 1
+
+
+def test_revoke_takes_an_old_code_that_starts_with_a_dash(tmp_path: Path) -> None:
+    """Codes made before they had to start with a letter or digit can still be revoked."""
+    run(["org", "import", DEMO_ORG], tmp_path)
+    code = json.loads(run(["org", "invites", "--json"], tmp_path).stdout)[0]["code"]
+    with sqlite3.connect(tmp_path / "data" / "wulin.sqlite3") as db:
+        db.execute("UPDATE invite_codes SET code = ? WHERE code = ?", ("-Old_code-123", code))
+    result = run(["org", "revoke", "-Old_code-123"], tmp_path)
+    assert result.returncode == 0 and "new code" in result.stdout, result.stderr

@@ -17,10 +17,11 @@ from tests.conftest import T0
 
 
 def test_codes_use_the_deep_link_alphabet_and_do_not_repeat() -> None:
-    """10,000 codes: all within [A-Za-z0-9_-]{16} and all different (96 random bits each)."""
+    """10,000 codes: all within [A-Za-z0-9_-]{16}, all different (about 96 random bits
+    each), none starting with ``-`` (an option on a command line) or ``_``."""
     codes = {invites.new_code() for _ in range(10_000)}
     assert len(codes) == 10_000
-    assert all(re.fullmatch(r"[A-Za-z0-9_-]{16}", c) for c in codes)
+    assert all(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{15}", c) for c in codes)
 
 
 def test_phone_normalisation() -> None:
