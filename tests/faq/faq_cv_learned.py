@@ -64,6 +64,7 @@ from faq import DEFAULT_THRESHOLDS, KnowledgeBase, Matcher, normalise  # noqa: E
 from faq.index import FOCUS  # noqa: E402
 from faq.kb import read_kb, read_learned, with_learned  # noqa: E402
 from faq.score import AGAINST  # noqa: E402
+from tests.faq.faq_cv import smooth  # noqa: E402
 from tests.faq.faq_metrics import KB_DIR, LEARNED, load_items  # noqa: E402
 
 SETS = tuple(LEARNED.values())
@@ -257,16 +258,6 @@ def grid(
     wrong = (answered & inside & ~right).sum(0) / n_in
     rejected = (~answered & ~inside).sum(0) / n_out
     return top1, rejected, wrong
-
-
-def smooth(j: np.ndarray, r: int = 2) -> np.ndarray:
-    """Mean of each cell's (2r+1)² neighbourhood, edges padded with the edge value."""
-    padded = np.pad(j, r, mode="edge")
-    out = np.zeros_like(j)
-    for di in range(2 * r + 1):
-        for dj in range(2 * r + 1):
-            out += padded[di : di + j.shape[0], dj : dj + j.shape[1]]
-    return out / (2 * r + 1) ** 2
 
 
 def choose(rows_by_w: np.ndarray, in_scope: np.ndarray, rule: str) -> tuple:
