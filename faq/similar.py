@@ -3,6 +3,8 @@ a report's category.  Pure: reuses the FAQ normaliser and segmenter."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from rapidfuzz import fuzz
 
 from faq.normalise import normalise
@@ -158,11 +160,19 @@ def similarity(a: str, b: str) -> float:
     The better of the word-set overlap (jieba tokens, order-free) and the best partial
     character match, after folding numerals (三栋 = 3栋) and ways of saying "broken".
     """
-    pa, pb = _prepare(a), _prepare(b)
+    pa, ta = _words(a)
+    pb, tb = _words(b)
     if not pa or not pb:
         return 0.0
-    ta, tb = " ".join(tokenizer().lcut(pa)), " ".join(tokenizer().lcut(pb))
     return float(max(fuzz.token_set_ratio(ta, tb), fuzz.partial_ratio(pa, pb)))
+
+
+@lru_cache(maxsize=4096)
+def _words(text: str) -> tuple[str, str]:
+    """A description folded, and its jieba words joined by spaces (cached: a new report is
+    compared with up to 50 open ones of its group, which are compared again and again)."""
+    prepared = _prepare(text)
+    return prepared, " ".join(tokenizer().lcut(prepared)) if prepared else ""
 
 
 def guess_category(text: str, categories: tuple[str, ...], fallback: str = "other") -> str:

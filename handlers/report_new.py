@@ -33,7 +33,7 @@ from handlers.report_draft import (
     clear_draft,
     get_draft,
 )
-from handlers.report_submit import duplicate_button, submit
+from handlers.report_submit import duplicate_button, open_similar, submit
 from handlers.ui import (
     FLOW_TIMEOUT,
     edit_markup,
@@ -56,21 +56,25 @@ async def report_start(update: Update, context: WulinContext) -> int:
         await reply(update, context.t("rep.need_group"))
         return ConversationHandler.END
     text = " ".join(context.args or []).strip()
+    category = guess_category(text, tuple(context.settings.report_categories)) if text else None
+    candidates = None
     async with context.db.begin() as session:
         info = await report_queries.filing_info(session=session, person_id=actor.person_id)
+        if category is not None:
+            # One read for the one-shot filing: the home and the "same as #N?" candidates.
+            candidates = await open_similar(session, context, actor.group_id, category)
     draft = svc.Draft(
         building_id=info.home_building_id if info else None, unit=info.unit if info else None
     )
     context.user_data[DRAFT] = draft
     if text:
-        codes = tuple(context.settings.report_categories)
-        draft.category = guess_category(text, codes)
+        draft.category = category
         mentioned = [(i, n) for i, n in (info.buildings if info else ()) if n in text]
         if mentioned and mentioned[0][0] != draft.building_id:
             # "3栋门口…" from a resident of 2栋: the problem is at 3栋, not at home.
             draft.building_id, draft.unit = mentioned[0][0], None
         draft.description = await _set_description(update, context, text)
-        return await submit(update, context, guessed=True)
+        return await submit(update, context, guessed=True, candidates=candidates)
     await _ask_category(update, context)
     return CATEGORY
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import ConversationHandler
 
@@ -18,18 +19,36 @@ from storage import reports as svc
 from storage.report_notices import Notices
 
 
-async def submit(update: Update, context: WulinContext, *, guessed: bool) -> int:
+async def open_similar(
+    session: AsyncSession, context: WulinContext, group_id: int, category: str
+) -> list[report_queries.Similar]:
+    """The open reports of the group and category a new report could duplicate."""
+    return await report_queries.open_in_category(
+        session=session,
+        group_id=group_id,
+        category=category,
+        since=context.clock.now() - timedelta(days=report_config(context).duplicate_days),
+    )
+
+
+async def submit(
+    update: Update,
+    context: WulinContext,
+    *,
+    guessed: bool,
+    candidates: list[report_queries.Similar] | None = None,
+) -> int:
+    """File the draft, unless it looks like an open report (then offer to +1 that one).
+
+    ``candidates``: the duplicate candidates when the caller already read them.
+    """
     draft, actor = get_draft(context), context.actor
     assert draft is not None and actor is not None and actor.group_id is not None
     config = report_config(context)
     now = context.clock.now()
-    async with context.db.begin() as session:
-        candidates = await report_queries.open_in_category(
-            session=session,
-            group_id=actor.group_id,
-            category=draft.category or "",
-            since=now - timedelta(days=config.duplicate_days),
-        )
+    if candidates is None:
+        async with context.db.begin() as session:
+            candidates = await open_similar(session, context, actor.group_id, draft.category or "")
     best = _best_duplicate(draft, candidates, config.duplicate_score)
     if best is not None and not context.user_data.get("report_force_new"):
         markup = keyboard(
@@ -62,7 +81,7 @@ async def submit(update: Update, context: WulinContext, *, guessed: bool) -> int
         )
         await Notices(
             session=session, categories=config.categories, tz=config.tz, now=now
-        ).new_report(report)
+        ).new_report(report, photos=draft.photos)
     clear_draft(context)
     context.wake_outbox()
     await reply(update, context.t("rep.filed", id=report.id))

@@ -118,7 +118,8 @@ class OutboxSender:
         self.tz = tz or ZoneInfo("UTC")
         self.font = font
         self.metrics = metrics  # duck-typed: .outcome(status, kind)
-        self.wakeup = asyncio.Event()
+        self.wakeup = asyncio.Event()  # set by handlers after queuing (Runtime.wake_outbox)
+        self.backlog = asyncio.Event()  # set when a claim came back full
         self.stats: dict[str, int] = {"sent": 0, "retried": 0, "failed": 0, "unreachable": 0}
 
     async def drain_once(self, bot: Bot) -> int:
@@ -145,13 +146,20 @@ class OutboxSender:
     async def run_forever(self, bot: Bot, poll_seconds: float, workers: int = 2) -> None:
         """The background loop of a running bot: ``workers`` loops, each claiming its own batch.
 
-        Two batches in flight keep the rate limiter busy while the other batch's outcomes are
-        written (one loop alone idles between batches); leases keep them apart.
+        The first loop answers wake-ups (a handler queued something); the others join in only
+        while there is a backlog (a claim came back full, as in a fan-out): two batches in
+        flight keep the rate limiter busy while the other batch's outcomes are written, and a
+        single notice costs one claim, not one per loop.
         """
-        await asyncio.gather(*(self._loop(bot, poll_seconds) for _ in range(workers)))
+        loops = [self._loop(bot, poll_seconds, self.wakeup)]
+        loops += [self._loop(bot, poll_seconds, self.backlog) for _ in range(workers - 1)]
+        await asyncio.gather(*loops)
 
-    async def _loop(self, bot: Bot, poll_seconds: float) -> None:
+    async def _loop(self, bot: Bot, poll_seconds: float, signal: asyncio.Event) -> None:
         while True:
+            # Cleared *before* claiming: a message committed after the claim began sets the
+            # signal again, so the wait below returns at once and nothing waits a whole poll.
+            signal.clear()
             try:
                 claimed = await self.drain_once(bot)
             except (*DB_TROUBLE, OSError, TelegramError) as exc:  # database or network: retry soon
@@ -160,14 +168,14 @@ class OutboxSender:
             except Exception:  # a bug must not kill the only sender; log it loudly and go on
                 log.exception("outbox sender crashed on a batch; continuing")
                 claimed = 0
-            if claimed:
+            if claimed >= self.batch_size:  # a full batch: more is probably due
+                self.backlog.set()
                 continue
-            self.wakeup.clear()
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancel that
             # arrives together with a wake-up (CPython gh-86296) and the sender outlives the bot.
             try:
                 async with asyncio.timeout(poll_seconds):
-                    await self.wakeup.wait()
+                    await signal.wait()
             except TimeoutError:
                 pass
 

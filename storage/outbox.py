@@ -105,7 +105,9 @@ async def enqueue_to_person(
     not_before: datetime | None = None,
 ) -> bool:
     """Queue a message to a person's private chat; False if they have no Telegram account."""
-    chat_id = await session.scalar(select(Person.telegram_id).where(Person.id == person_id))
+    # session.get: the person is usually loaded already (routing just looked at them).
+    person = await session.get(Person, person_id)
+    chat_id = person.telegram_id if person is not None else None
     if chat_id is None:
         return False
     return await enqueue(

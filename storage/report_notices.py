@@ -5,6 +5,7 @@ each recipient's language; only the people who need them see names and phone num
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -100,7 +101,8 @@ class Notices:
             session=self.session, person_id=person_id, kind=kind, payload=payload, now=self.now
         )
 
-    async def _details(self, report: Report) -> dict[str, Any]:
+    async def _details(self, report: Report, photos: Sequence[str] | None = None) -> dict[str, Any]:
+        """What a captain's notice shows; ``photos``: the report's file ids, when known."""
         group = await self.session.get(NeighbourGroup, report.group_id)
         building = (
             await self.session.get(Building, report.building_id) if report.building_id else None
@@ -112,13 +114,14 @@ class Notices:
         contact = (reporter.display_name or "?") if reporter else "?"
         if reporter and reporter.phone:
             contact += f" {reporter.phone}"
-        photos = list(
-            await self.session.scalars(
-                select(ReportPhoto.file_id)
-                .where(ReportPhoto.report_id == report.id)
-                .order_by(ReportPhoto.id)
+        if photos is None:
+            photos = list(
+                await self.session.scalars(
+                    select(ReportPhoto.file_id)
+                    .where(ReportPhoto.report_id == report.id)
+                    .order_by(ReportPhoto.id)
+                )
             )
-        )
         return {
             "id": report.id,
             "category": category_label(self.categories, report.category),
@@ -128,12 +131,15 @@ class Notices:
             "reporter": contact,
             "supporters": report.supporters,
             "ack_due": self._when(report.ack_due_at),
-            "photos": photos,
+            "photos": list(photos),
         }
 
-    async def new_report(self, report: Report) -> int:
-        """To the person responsible today (with details, photos, buttons) and the group chat."""
-        details = await self._details(report)
+    async def new_report(self, report: Report, photos: Sequence[str] | None = None) -> int:
+        """To the person responsible today (with details, photos, buttons) and the group chat.
+
+        ``photos``: the file ids just filed with the report (saves reading them back).
+        """
+        details = await self._details(report, photos)
         photos = details.pop("photos")
         who = await responsible_for(
             session=self.session, group_id=report.group_id, today=self._today()

@@ -285,23 +285,37 @@ class FilingInfo:
 
 
 async def filing_info(*, session: AsyncSession, person_id: int) -> FilingInfo | None:
-    """The resident's group buildings, home and community centre; None when not in a group."""
-    person = await session.get(Person, person_id)
-    if person is None or person.group_id is None or person.left_at is not None:
+    """The resident's group buildings, home and community centre; None when not in a group.
+
+    One statement (person, group, community and the group's buildings joined): the form
+    asks for it on every step and the one-shot ``/report TEXT`` on every filing.
+    """
+    rows = (
+        await session.execute(
+            select(
+                Person.group_id,
+                Person.building_id,
+                Person.unit,
+                Community.latitude,
+                Community.longitude,
+                Building.id,
+                Building.name,
+            )
+            .select_from(Person)
+            .join(NeighbourGroup, NeighbourGroup.id == Person.group_id)
+            .outerjoin(Community, Community.id == NeighbourGroup.community_id)
+            .outerjoin(Building, Building.group_id == Person.group_id)
+            .where(Person.id == person_id, Person.left_at.is_(None))
+            .order_by(Building.position, Building.id)
+        )
+    ).all()
+    if not rows:
         return None
-    group = await session.get(NeighbourGroup, person.group_id)
-    community = await session.get(Community, group.community_id) if group else None
-    rows = await session.execute(
-        select(Building.id, Building.name)
-        .where(Building.group_id == person.group_id)
-        .order_by(Building.position, Building.id)
-    )
-    buildings = tuple((i, n) for i, n in rows)
-    home = next((n for i, n in buildings if i == person.building_id), None)
-    centre = None
-    if community is not None and community.latitude is not None and community.longitude is not None:
-        centre = (community.latitude, community.longitude)
-    return FilingInfo(person.group_id, buildings, person.building_id, home, person.unit, centre)
+    group_id, home_id, unit, latitude, longitude = rows[0][:5]
+    buildings = tuple((row[5], row[6]) for row in rows if row[5] is not None)
+    home = next((n for i, n in buildings if i == home_id), None)
+    centre = (latitude, longitude) if latitude is not None and longitude is not None else None
+    return FilingInfo(group_id, buildings, home_id, home, unit, centre)
 
 
 async def scope_groups(

@@ -235,9 +235,11 @@ async def test_outbox_sender_stops_when_cancelled_right_after_a_wakeup(
     sender = OutboxSender(db=db, clock=SimClock(T0), default_language="zh")
     task = asyncio.create_task(sender.run_forever(None, poll_seconds=60))  # type: ignore[arg-type]
     try:
-        # The outbox is empty: both loops soon wait for a wake-up (the bot is never used).
+        # The outbox is empty: both loops soon wait (one for a wake-up, one for a backlog;
+        # the bot is never used).
         for _ in range(500):
-            if len(sender.wakeup._waiters) == 2:  # type: ignore[attr-defined]
+            waiting = len(sender.wakeup._waiters) + len(sender.backlog._waiters)  # type: ignore[attr-defined]
+            if waiting == 2:
                 break
             await asyncio.sleep(0.01)
         sender.wakeup.set()  # a report was just filed ...
