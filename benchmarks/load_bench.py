@@ -81,7 +81,7 @@ from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 from demo.stand_in import BotAPIStandIn  # noqa: E402
 from locales import translate  # noqa: E402
 from scheduler.clock import SystemClock  # noqa: E402
-from storage.models import OutboxMessage, Report  # noqa: E402
+from storage.models import NeighbourGroup, OutboxMessage, Person, Report  # noqa: E402
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
@@ -93,6 +93,9 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--reports", type=int, default=2_000, help="sequential report filings")
     p.add_argument("--rate", type=float, default=100.0, help="offered load, updates/s")
     p.add_argument("--open-seconds", type=float, default=20.0, help="length of each open loop")
+    p.add_argument(
+        "--loopback", type=int, default=2_000, help="FAQ updates over loopback HTTP (0 skips)"
+    )
     p.add_argument("--http-seconds", type=float, default=60.0, help="0 skips the HTTP run")
     p.add_argument("--http-users", type=int, default=100)
     p.add_argument("--think", default="2,6", help="seconds a resident reads a reply (min,max)")
@@ -101,6 +104,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.quick:
         args.residents, args.reports, args.open_seconds = 1_000, 300, 5.0
+        args.loopback = min(args.loopback, 500)
         args.http_seconds, args.http_users = min(args.http_seconds, 10.0), 20
     return args
 
@@ -117,6 +121,8 @@ async def measure_backend(backend: str, args: argparse.Namespace, tmp: Path) -> 
     figures = BackendFigures(database.label)
     try:
         await _in_process(database.url, args, figures)
+        if args.loopback > 0:
+            await _over_loopback(database.url, args, figures, tmp)
         if args.http_seconds > 0:
             figures.http = await _http(database.url, args, tmp)
     finally:
@@ -210,6 +216,77 @@ async def _baseline(
         await stop_echo(echo)
     if errors.count:
         figures.notes.append(f"echo baseline errors: {errors.count}, e.g. {errors.samples}")
+
+
+async def _over_loopback(
+    url: str, args: argparse.Namespace, figures: BackendFigures, tmp: Path
+) -> None:
+    """Sequential echo, FAQ and /report again, every Bot API call over loopback HTTP.
+
+    Both bots use PTB's own ``HTTPXRequest`` (the real bot's connection pool) against the
+    fake Bot API running in a process of its own, as a bot talks to Telegram: the baseline
+    then pays for what any bot pays per reply (serialising, HTTP, parsing the answer), which
+    the in-process stand-in leaves out.
+    """
+    n = min(args.loopback, args.residents)
+    questions = faq_questions()
+    faq = faq_json(range(n), questions[5:], first_id=7 * 10**6)
+    reports = report_json(range(n // 4), first_id=8 * 10**6, seed=17)
+    warmup = faq_json(range(n, n + 100), questions, first_id=9 * 10**6)
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            chats = set(await conn.scalars(select(Person.telegram_id).where(
+                Person.telegram_id.is_not(None))))  # fmt: skip
+            chats |= set(await conn.scalars(select(NeighbourGroup.chat_id).where(
+                NeighbourGroup.chat_id.is_not(None))))  # fmt: skip
+    finally:
+        await engine.dispose()
+    chats_file = tmp / "chats.txt"
+    chats_file.write_text("\n".join(str(c) for c in sorted(chats)))
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "benchmarks" / "load_fake_server.py"), str(chats_file),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None
+        base_url = (await asyncio.wait_for(server.stdout.readline(), timeout=120)).decode().strip()
+        await _loopback_echo(figures, "echo http", faq, warmup, base_url)
+        app, runtime, engine = await wulin_application(url, None, base_url=base_url)
+        errors = ErrorCounter()
+        app.add_error_handler(errors)
+        try:
+            await sequential(app, parse(warmup, app), errors)
+            figures.runs["faq http"] = await _timed(sequential(app, parse(faq, app), errors))
+            figures.runs["report http"] = await _timed(sequential(app, parse(reports, app), errors))
+            await asyncio.sleep(2.5)
+            if errors.count:
+                figures.notes.append(f"loopback handler errors: {errors.count}, {errors.samples}")
+        finally:
+            await stop_wulin(app, runtime, engine)
+        await _loopback_echo(figures, "echo http after", faq, warmup, base_url)
+    finally:
+        if server.stdin is not None:
+            server.stdin.close()
+        try:
+            await asyncio.wait_for(server.wait(), timeout=10)
+        except TimeoutError:
+            server.kill()
+
+
+async def _loopback_echo(
+    figures: BackendFigures, key: str, payloads: list[dict], warmup: list[dict], base_url: str
+) -> None:
+    errors = ErrorCounter()
+    echo = await echo_application(None, base_url)
+    echo.add_error_handler(errors)
+    try:
+        await sequential(echo, parse(warmup, echo), errors)
+        figures.runs[key] = await _timed(sequential(echo, parse(payloads, echo), errors))
+    finally:
+        await stop_echo(echo)
+    if errors.count:
+        figures.notes.append(f"loopback echo errors: {errors.count}, e.g. {errors.samples}")
 
 
 async def _timed(coro: Any) -> Run:

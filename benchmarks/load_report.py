@@ -27,8 +27,12 @@ class BackendFigures:
     @property
     def base_rate(self) -> float:
         """The echo baseline's throughput: the mean of its runs before and after the bot."""
-        rates = [self.runs[k].rate for k in ("echo", "echo after") if k in self.runs]
-        return sum(rates) / len(rates)
+        return self.rate_of("echo", "echo after")
+
+    def rate_of(self, *keys: str) -> float:
+        """Mean throughput of the runs named (those measured)."""
+        rates = [self.runs[k].rate for k in keys if k in self.runs]
+        return sum(rates) / len(rates) if rates else float("nan")
 
 
 def _verdict(ok: bool) -> str:
@@ -64,6 +68,17 @@ def report(all_figures: list[BackendFigures], args: argparse.Namespace) -> None:
             run = f.runs[key]
             print(f"  {label:<22}{run.rate:>10.0f}{run.pct(0.5):>9.1f}{run.pct(0.99):>9.1f}"
                   f"{run.pct(1.0):>9.1f}{run.max_in_flight:>11}")  # fmt: skip
+        if "faq http" in f.runs:
+            http_base = f.rate_of("echo http", "echo http after")
+            print("sequential, every Bot API call over loopback HTTP (PTB's HTTPXRequest; the "
+                  "fake Bot API in its own process):")  # fmt: skip
+            print(f"  {'path':<22}{'updates/s':>10}{'× echo':>8}{'p50 ms':>9}{'p99 ms':>9}")
+            for key, label in (("echo http", "echo baseline"), ("echo http after",
+                               "echo, after the bot"), ("faq http", "FAQ answers"),
+                               ("report http", "/report TEXT")):  # fmt: skip
+                run = f.runs[key]
+                print(f"  {label:<22}{run.rate:>10.0f}{run.rate / http_base:>8.2f}"
+                      f"{run.pct(0.5):>9.2f}{run.pct(0.99):>9.2f}")  # fmt: skip
         for note in f.notes:
             print(f"  note: {note}")
         if f.http is not None:
@@ -96,6 +111,14 @@ def report(all_figures: list[BackendFigures], args: argparse.Namespace) -> None:
              f.runs["report open"].pct(0.99) <= P99_MS,
              f"{f.runs['report open'].pct(0.99):.0f} ms"),
         ]  # fmt: skip
+        if "faq http" in f.runs:
+            http_base = f.rate_of("echo http", "echo http after")
+            faq, rep = f.runs["faq http"].rate / http_base, f.runs["report http"].rate / http_base
+            checks += [
+                (f"FAQ ≥ {FAQ_SHARE:.0%} of echo, over HTTP", faq >= FAQ_SHARE, f"{faq:.0%}"),
+                (f"/report ≥ {REPORT_SHARE:.0%} of echo, over HTTP", rep >= REPORT_SHARE,
+                 f"{rep:.0%}"),
+            ]  # fmt: skip
         if f.http is not None:
             checks.append(("HTTP run: zero errors", f.http.errors == 0, f"{f.http.errors} errors"))
         for name, ok, value in checks:

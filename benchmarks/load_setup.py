@@ -127,23 +127,33 @@ async def _insert_residents(session: Any, count: int, now: datetime) -> None:
         await session.execute(insert(Person), rows[start : start + 2000])
 
 
-def settings_for(url: str) -> Settings:
+def settings_for(url: str, base_url: str | None = None) -> Settings:
     """The bot's settings for a benchmark database (nothing read from .env)."""
+    extra = {"telegram_api_base_url": base_url} if base_url else {}
     return Settings(
         _env_file=None,
         database_url=url,
         telegram_bot_token="123:BENCH",
         log_level="WARNING",
+        **extra,
     )
 
 
 async def wulin_application(
-    url: str, stand_in: BotAPIStandIn, *, rate_limit: bool = False
+    url: str,
+    stand_in: BotAPIStandIn | None,
+    *,
+    rate_limit: bool = False,
+    base_url: str | None = None,
 ) -> tuple[Application, Runtime, Any]:  # type: ignore[type-arg]
-    """The real bot on ``url``, started like ``bot.py run`` (minus the updater and jobs)."""
+    """The real bot on ``url``, started like ``bot.py run`` (minus the updater and jobs).
+
+    ``stand_in`` None: PTB's own HTTP requests to ``base_url`` (a fake Bot API), with the
+    connection pool ``bot.py run`` configures.
+    """
     # start() runs PTB's persistence flusher (conversations and drafts are written every 2 s,
     # as in production); the outbox sender runs as a task, as bot.py run starts it.
-    runtime, engine = build_runtime(settings_for(url), clock=SystemClock())
+    runtime, engine = build_runtime(settings_for(url, base_url), clock=SystemClock())
     app = build_application(runtime, request=stand_in, rate_limit=rate_limit, with_updater=False)
     await app.initialize()
     runtime.bot_username = app.bot.username
@@ -177,8 +187,13 @@ async def stop_wulin(app: Application, runtime: Runtime, engine: Any) -> bool:  
     return stopped_at_once
 
 
-async def echo_application(stand_in: BotAPIStandIn) -> Application:  # type: ignore[type-arg]
-    """The baseline: a bare PTB Application whose one handler echoes text back."""
+async def echo_application(
+    stand_in: BotAPIStandIn | None, base_url: str | None = None
+) -> Application:  # type: ignore[type-arg]
+    """The baseline: a bare PTB Application whose one handler echoes text back.
+
+    ``stand_in`` None: PTB's own HTTP requests to ``base_url``, pooled like the real bot's.
+    """
 
     async def echo(update: Update, context: Any) -> None:
         """Send the text back."""
@@ -186,14 +201,13 @@ async def echo_application(stand_in: BotAPIStandIn) -> Application:  # type: ign
         if message is not None and message.text:
             await message.reply_text(message.text, do_quote=False)
 
-    app = (
-        ApplicationBuilder()
-        .token("123:BENCH")
-        .request(stand_in)
-        .get_updates_request(stand_in)
-        .updater(None)
-        .build()
-    )
+    builder = ApplicationBuilder().token("123:BENCH").updater(None)
+    if stand_in is not None:
+        builder = builder.request(stand_in).get_updates_request(stand_in)
+    else:
+        pool = Settings(_env_file=None, telegram_bot_token="1:x").telegram_connection_pool
+        builder = builder.base_url(base_url or "").connection_pool_size(pool)
+    app = builder.build()
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
     await app.initialize()
     await app.start()
