@@ -139,6 +139,12 @@ class Notices:
 
         ``photos``: the file ids just filed with the report (saves reading them back).
         """
+        group = await self.session.get(NeighbourGroup, report.group_id)
+        if group is not None:
+            # The reporter and whoever may answer for the group, in one statement: the session
+            # keeps them, so the details and the routing below find them without a query each.
+            ids = {report.reporter_id, group.captain_id, group.backup_captain_id} - {None}
+            await self.session.scalars(select(Person).where(Person.id.in_(ids)))
         details = await self._details(report, photos)
         photos = details.pop("photos")
         who = await responsible_for(
