@@ -42,7 +42,7 @@ from scheduler.jobs import register_jobs
 from scheduler.reminders import catch_up
 from scheduler.sender import OutboxSender
 from settings import Settings
-from storage.engine import create_engine, make_sessionmaker
+from storage.engine import create_engine, make_reader, make_sessionmaker
 
 log = logging.getLogger("wulin")
 
@@ -69,7 +69,9 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> tuple[Ru
         tz=settings.tz,
         font=find_cjk_font(settings.cjk_font_path),
     )
-    return Runtime(settings=settings, db=db, clock=clock, sender=sender), engine
+    runtime = Runtime(settings=settings, db=db, clock=clock, sender=sender)
+    runtime.reader = make_reader(engine)
+    return runtime, engine
 
 
 #: Telegram's limits for one bot: 30 messages/s overall, 20 per minute in one group chat.

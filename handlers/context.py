@@ -36,6 +36,7 @@ class Runtime:
     clock: Clock
     sender: OutboxSender
     faq: Any = None  # faq.Matcher once the knowledge base is loaded
+    reader: async_sessionmaker[AsyncSession] | None = None  # read-only sessions; db if None
     bot_username: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -62,6 +63,11 @@ class WulinContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
     def db(self) -> async_sessionmaker[AsyncSession]:
         """Open one transaction per update: ``async with context.db.begin() as session``."""
         return self.runtime.db
+
+    @property
+    def reader(self) -> async_sessionmaker[AsyncSession]:
+        """For transactions that only read (``storage.engine.make_reader``)."""
+        return self.runtime.reader or self.runtime.db
 
     @property
     def settings(self) -> Settings:
@@ -109,7 +115,7 @@ async def preload_actor(update: object, context: WulinContext) -> None:
     user = update.effective_user
     default = context.settings.default_language
     try:
-        async with context.db.begin() as session:
+        async with context.reader.begin() as session:
             context.actor = await load_actor(session=session, telegram_id=user.id)
     except (DBAPIError, OSError, TimeoutError) as exc:
         # The database is unreachable: one "try again shortly", and no handler runs on a

@@ -58,7 +58,7 @@ async def report_start(update: Update, context: WulinContext) -> int:
     text = " ".join(context.args or []).strip()
     category = guess_category(text, tuple(context.settings.report_categories)) if text else None
     candidates = None
-    async with context.db.begin() as session:
+    async with context.reader.begin() as session:
         info = await report_queries.filing_info(session=session, person_id=actor.person_id)
         if category is not None:
             # One read for the one-shot filing: the home and the "same as #N?" candidates.
@@ -188,7 +188,7 @@ async def photos_done(update: Update, context: WulinContext) -> int:
 async def _ask_location(update: Update, context: WulinContext) -> int:
     actor, draft = context.actor, get_draft(context)
     assert actor is not None and draft is not None
-    async with context.db.begin() as session:
+    async with context.reader.begin() as session:
         info = await report_queries.filing_info(session=session, person_id=actor.person_id)
     rows = []
     if info and info.home_building:
@@ -211,7 +211,7 @@ async def location_button(update: Update, context: WulinContext) -> int:
     if query is None or match is None or draft is None or actor is None:
         await refuse_callback(update, context, "rep.flow_expired")
         return ConversationHandler.END
-    async with context.db.begin() as session:
+    async with context.reader.begin() as session:
         info = await report_queries.filing_info(session=session, person_id=actor.person_id)
     await query.answer()
     choice = match[0]
@@ -244,7 +244,7 @@ async def receive_location(update: Update, context: WulinContext) -> int:
     if message is None or message.location is None or draft is None or actor is None:
         return ConversationHandler.END
     draft.latitude, draft.longitude = message.location.latitude, message.location.longitude
-    async with context.db.begin() as session:
+    async with context.reader.begin() as session:
         info = await report_queries.filing_info(session=session, person_id=actor.person_id)
     if info and info.centre:
         km = _distance_km(info.centre, (draft.latitude, draft.longitude))
@@ -289,7 +289,7 @@ async def _show_summary(update: Update, context: WulinContext) -> int:
 async def _where(context: WulinContext, draft: svc.Draft) -> str:
     parts: list[str] = []
     if draft.building_id is not None and context.actor is not None:
-        async with context.db.begin() as session:
+        async with context.reader.begin() as session:
             info = await report_queries.filing_info(
                 session=session, person_id=context.actor.person_id
             )

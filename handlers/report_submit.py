@@ -47,7 +47,7 @@ async def submit(
     config = report_config(context)
     now = context.clock.now()
     if candidates is None:
-        async with context.db.begin() as session:
+        async with context.reader.begin() as session:
             candidates = await open_similar(session, context, actor.group_id, draft.category or "")
     best = _best_duplicate(draft, candidates, config.duplicate_score)
     if best is not None and not context.user_data.get("report_force_new"):

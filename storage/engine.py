@@ -15,6 +15,13 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session
 
+#: Execution option of the reader's connections (``make_reader``).
+READ_ONLY = "wulin_read_only"
+
+
+class WriteInReadOnly(RuntimeError):
+    """A statement that writes was sent through a read-only session (a bug in the caller)."""
+
 
 def is_sqlite(url: str) -> bool:
     """True for an SQLite URL."""
@@ -35,9 +42,23 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, **kwargs)
         _setup_sqlite(engine)
+        _guard_read_only(engine)
         return engine
     kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    _guard_read_only(engine)
+    return engine
+
+
+def _guard_read_only(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _refuse_writes(conn: Any, _c: Any, statement: str, _p: Any, context: Any, _m: Any) -> None:
+        if (
+            context is not None
+            and (context.isinsert or context.isupdate or context.isdelete)
+            and conn.get_execution_options().get(READ_ONLY)
+        ):
+            raise WriteInReadOnly(f"write in a read-only session: {statement[:80]}")
 
 
 def _setup_sqlite(engine: AsyncEngine) -> None:
@@ -56,7 +77,11 @@ def _setup_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reader's transaction begins DEFERRED: in WAL mode it reads its snapshot without
+        # the write lock, so loading the actor never waits for the outbox sender's writes.
+        conn.exec_driver_sql(
+            "BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE"
+        )
 
 
 class KeepingSession(Session):
@@ -83,3 +108,12 @@ def _release(session: Session, transaction: Any) -> None:
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """The one session factory; objects stay usable after commit for rendering replies."""
     return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=KeepingSession)
+
+
+def make_reader(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for transactions that only read (the actor, the /report form's lookups).
+
+    On SQLite they begin ``DEFERRED`` instead of ``IMMEDIATE`` (see ``_on_begin``); on
+    every backend a statement that writes through them raises ``WriteInReadOnly``.
+    """
+    return make_sessionmaker(engine.execution_options(**{READ_ONLY: True}))

@@ -24,6 +24,7 @@ from scheduler.clock import SimClock
 from scheduler.jobs import register_jobs
 from scheduler.sender import OutboxSender
 from settings import Settings
+from storage.engine import make_reader
 
 PEOPLE: dict[str, User] = {i.key: i.user for i in CAST}
 
@@ -76,6 +77,7 @@ class Harness:
             font=find_cjk_font(settings.cjk_font_path),
         )
         self.runtime = Runtime(settings=settings, db=db, clock=clock, sender=sender)
+        self.runtime.reader = make_reader(db.kw["bind"])
         self.app = build_application(
             self.runtime, request=self.stand_in, rate_limit=False, with_updater=False
         )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from typing import Any
 
-from sqlalchemy import event, select
+import pytest
+from sqlalchemy import delete, event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.engine import WriteInReadOnly, make_reader
 from storage.models import Street
 
 
@@ -44,3 +47,40 @@ async def test_an_object_dropped_by_one_service_is_not_read_again(
         assert len(selects) == 2, selects
     finally:
         event.remove(engine, "before_cursor_execute", seen)
+
+
+async def test_a_reader_reads_while_a_writer_holds_the_lock(
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    """Read-only sessions (the actor, the /report lookups) do not queue behind a write in
+    progress: on SQLite they begin DEFERRED and read the last committed snapshot."""
+    engine = db.kw["bind"]
+    reader = make_reader(engine)
+    async with db.begin() as session:
+        session.add(Street(code="s1", name="舜耕街道"))
+    async with db.begin() as writer:
+        writer.add(Street(code="s2", name="田家庵街道"))
+        await writer.flush()  # the writer now holds SQLite's write lock
+        async with asyncio.timeout(5):  # a bound on waiting: without DEFERRED this waits 10 s
+            async with reader.begin() as session:
+                names = list(await session.scalars(select(Street.name).order_by(Street.code)))
+    assert names == ["舜耕街道"]  # the committed snapshot, not the writer's pending row
+
+
+@pytest.mark.parametrize("write", ["add", "update", "delete"])
+async def test_a_reader_refuses_to_write(db: async_sessionmaker[AsyncSession], write: str) -> None:
+    """A write through a read-only session is a bug: it raises, and nothing is written."""
+    async with db.begin() as session:
+        session.add(Street(code="s1", name="舜耕街道"))
+    reader = make_reader(db.kw["bind"])
+    with pytest.raises(WriteInReadOnly):
+        async with reader.begin() as session:
+            if write == "add":
+                session.add(Street(code="s2", name="田家庵街道"))
+                await session.flush()
+            elif write == "update":
+                await session.execute(update(Street).values(name="改名"))
+            else:
+                await session.execute(delete(Street))
+    async with db.begin() as session:
+        assert list(await session.scalars(select(Street.name))) == ["舜耕街道"]
