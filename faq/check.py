@@ -11,7 +11,8 @@ duplicate ids, bad files) and the softer problems that make answers worse:
   phrasing as a question, answers it with another entry or cannot tell the two
   apart (margin below the threshold);
 * a phrasing that the matcher would decline because one of the out-of-scope
-  examples (``learned/*.yaml``) is nearly as close to it as its own entry.
+  examples (``out_of_scope.yaml``, ``learned/*.yaml``) is nearly as close to it as its
+  own entry.
 """
 
 from __future__ import annotations

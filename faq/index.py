@@ -234,7 +234,9 @@ class LangIndex:
             at = 1 + focus * (2 * i / n - 1) if self.lang == "zh" else 1.0
             if any(tok in s.vocab for s in scopes):
                 content[tok] = f * at
-            elif not tok.isdigit():
+            elif not tok.isdigit() and not (self.lang == "zh" and tok.isascii()):
+                # An English word in a Chinese question that ZH_LATIN cannot translate
+                # is left out, like a number: we cannot read it, so it says nothing.
                 unknown_tokens[tok] = f * at
         unknown = sum(weights[t] * f for t, f in unknown_tokens.items())
         content_total = sum(weights[t] * f for t, f in content.items())

@@ -13,6 +13,8 @@ served (missing fields, duplicate ids); the softer checks live in ``faq.check``.
 ``learned/*.yaml`` hold what was learned from residents' (labelled) questions:
 ``phrasings`` (entry id → {zh, en} lists), merged into those entries and marked as
 learned, and ``out_of_scope`` ({zh, en} lists of questions no entry answers).
+``out_of_scope.yaml`` (optional) holds curated ``out_of_scope`` examples in the same
+form: questions near the domain that the knowledge base deliberately does not answer.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from typing import Any
 import yaml
 
 LANGS = ("zh", "en")
+# Out-of-scope examples written by hand, from what the article does not cover.
+CURATED_OUT_OF_SCOPE = "out_of_scope.yaml"
 # libyaml's safe loader when available: several times faster on big files.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -96,8 +100,8 @@ class KnowledgeBase:
     entries: tuple[Entry, ...]
     by_id: dict[str, Entry] = field(init=False, repr=False, compare=False)
     # Questions known to be out of scope of the city-wide entries, by language
-    # (``learned/*.yaml``): they raise the bar for answering with a city-wide entry
-    # a question that resembles them (``faq.matcher``).
+    # (``out_of_scope.yaml`` and ``learned/*.yaml``): they raise the bar for answering
+    # with a city-wide entry a question that resembles them (``faq.matcher``).
     out_of_scope: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -268,11 +272,18 @@ def read_learned(
     return merged, problems
 
 
-def read_out_of_scope(directory: Path) -> tuple[dict[str, tuple[str, ...]], list[KBProblem]]:
-    """Out-of-scope example questions by language from ``learned/*.yaml`` (``out_of_scope``)."""
+def read_out_of_scope(
+    directory: Path, *, learned: bool = True
+) -> tuple[dict[str, tuple[str, ...]], list[KBProblem]]:
+    """Out-of-scope example questions by language: the curated ones (``out_of_scope.yaml``),
+    then, unless ``learned=False``, those learned from labelled questions (``learned/*.yaml``).
+    """
     found: dict[str, list[str]] = {}
     problems: list[KBProblem] = []
-    for path in sorted((Path(directory) / "learned").glob("*.y*ml")):
+    paths = [p for p in (Path(directory) / CURATED_OUT_OF_SCOPE,) if p.exists()]
+    if learned:
+        paths += sorted((Path(directory) / "learned").glob("*.y*ml"))
+    for path in paths:
         try:
             data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # a safe loader
         except (OSError, yaml.YAMLError):

@@ -87,6 +87,25 @@ ZH_LATIN: dict[str, str] = {
     "status": "进度", "progress": "进度", "join": "加入", "report": "报告",
     "reply": "回复", "how to": "怎么", "how do i": "怎么", "how": "怎么", "what is": "什么是",
     "what": "什么", "where": "哪里", "when": "什么时候", "who": "谁", "please": " ", "in": " ",
+    # The article's other notions, and everyday words of a question about them.
+    "neighbourhood sites": "邻里阵地", "neighbourhood site": "邻里阵地",
+    "neighbour sites": "邻里阵地", "neighbour site": "邻里阵地",
+    "neighbourhood activities": "邻里活动", "neighbour activities": "邻里活动",
+    "activities": "活动", "activity": "活动", "event": "活动", "events": "活动",
+    "group chat": "群", "groups": "小组", "group": "小组", "teams": "队伍", "team": "队伍",
+    "party building": "党建", "joint meeting": "党群联席会", "meetings": "开会",
+    "meeting": "开会", "weekly": "每周", "daily": "每天", "every day": "每天",
+    "responsibilities": "职责", "responsibility": "职责", "duties": "职责", "duty": "职责",
+    "jobs": "工作", "job": "工作", "work": "工作", "contact": "联系", "message": "留言",
+    "change": "切换", "switch": "切换", "opening hours": "时间", "office hours": "时间",
+    "hours": "时间", "open": "开门", "huainan": "淮南", "circle": "服务圈",
+    "personal information": "个人信息", "personal data": "个人信息", "information": "信息",
+    "info": "信息", "data": "信息", "delete": "删除", "phone number": "电话",
+    "address": "地址", "name": "名字", "fee": "费", "fees": "费", "pay": "待遇",
+    "wage": "待遇", "elect": "选", "elected": "选", "election": "选", "vote": "选",
+    "choose": "选", "chosen": "选", "problem": "问题", "issue": "问题", "repair": "报修",
+    "broken": "坏", "meaning": "意思", "mean": "意思", "concept": "什么",
+    "street": "街道", "streets": "街道", "sub district": "街道", "see": "看到",
 }
 
 # Synonyms applied to jieba tokens: token → canonical token(s), space-separated.
@@ -163,13 +182,18 @@ INTENT_WORDS: frozenset[str] = frozenset(
 ZH_STOP: frozenset[str] = frozenset(
     "的 了 吗 呢 啊 吧 呀 嘛 哦 是 我 我们 你们 他 她 它 这 那 这个 那个 就 都 也 还 "
     "一下 一个 么 着 过 给 把 被 让 和 与 及 或 请 想 要 能 会 可以 一 之 其 该 对 从 向 "
-    "里 上 下 中 个 哈 在 总共 一共 共 合计 多个 多件 多名 多位 多人 多次 多项 多家 多处".split()
+    "里 上 下 中 个 哈 在 总共 一共 共 合计 多个 多件 多名 多位 多人 多次 多项 多家 多处 "
+    # Dialect and colloquial pronouns, stop words like 我 and 我们.
+    "俺 俺们 咱 咱们 偶 阿拉 侬".split()
 )
 
 EN_STOP: frozenset[str] = frozenset(
     "a an the is are am be been was were to of in on at for and or it its this that "
     "there these those do does did i my me mine we our us you your would should "
-    "will shall please any some get got just about with by from as so if into".split()
+    "will shall please any some get got just about with by from as so if into "
+    # Fillers and hedges: they colour a question, they do not say what it is about.
+    "im ive actually exactly really basically even also still ok okay hi hey hello "
+    "um uh like kind sort thing stuff anyway maybe".split()
 )
 
 # English question words: they carry the intent, not the subject (see INTENT_WORDS).

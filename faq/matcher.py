@@ -6,7 +6,8 @@ The decision rule, on the 0–100 scores of ``faq.score``:
   minus the best score of a *different* entry ≥ ``margin`` **and**, when the best
   entry is city-wide, best score minus the score of the closest *out-of-scope
   example* ≥ ``answer`` (``group_answer``) → ``'answer'``. The examples are
-  questions labelled out of scope (``kb/learned/out_of_scope.yaml``), each scored
+  questions labelled out of scope (``kb/learned/out_of_scope.yaml``) and curated ones
+  near the domain (``kb/out_of_scope.yaml``), each scored
   like an entry with that one phrasing: a question that looks like a known
   out-of-scope question needs that much more evidence for an entry;
 * otherwise, in a private chat, best score ≥ ``suggest`` → ``'suggest'`` with up

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from faq import KBError, check_kb, load_kb, topic_label
+from faq.kb import read_out_of_scope
 
 KB_DIR = Path(__file__).resolve().parents[2] / "faq" / "kb"
 
@@ -224,3 +225,15 @@ def test_check_finds_out_of_scope_example_that_is_a_phrasing(tmp_path: Path) -> 
     assert any(
         "'grid_worker_role'" in p and "declined" in p and "'网格员管什么'" in p for p in problems
     )
+
+
+def test_curated_out_of_scope_examples_load_before_learned_ones(tmp_path: Path) -> None:
+    """``out_of_scope.yaml`` next to city.yaml holds curated examples; learned ones follow."""
+    write_kb(tmp_path, [entry_data("captain_what", CAPTAIN), entry_data("grid_worker_role", GRID)])
+    text = yaml.safe_dump({"version": 1, "out_of_scope": {"en": ["how do i join the party"]}})
+    (tmp_path / "out_of_scope.yaml").write_text(text, encoding="utf-8")
+    write_learned(tmp_path, "out_of_scope.yaml", {"out_of_scope": {"en": ["will it rain"]}})
+    kb = load_kb(tmp_path)
+    assert kb.out_of_scope == {"en": ("how do i join the party", "will it rain")}
+    assert read_out_of_scope(tmp_path, learned=False)[0] == {"en": ("how do i join the party",)}
+    assert [str(p) for p in check_kb(tmp_path)] == []
