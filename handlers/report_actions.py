@@ -298,10 +298,10 @@ async def change_category_button(update: Update, context: WulinContext) -> None:
         await refuse_callback(update, context)
         return
     await query.answer()
-    await edit_text(
-        query,
-        context.t("rep.done.category", id=int(match[1]), category=category_name(context, match[2])),
-    )
+    report_id = int(match[1])
+    done = context.t("rep.done.category", id=report_id, category=category_name(context, match[2]))
+    # The buttons sat under the "filed" message of a one-shot: keep what it said.
+    await edit_text(query, f"{context.t('rep.filed', id=report_id)}\n\n{done}")
 
 
 async def dismiss(update: Update, context: WulinContext) -> None:

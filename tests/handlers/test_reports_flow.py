@@ -154,8 +154,11 @@ async def test_duplicate_offers_plus_one(bot: Harness, people: dict) -> None:
 async def test_one_shot_report_guesses_category_and_building(bot: Harness, people: dict) -> None:
     """/report TEXT files at once; the category and the mentioned building are guessed."""
     reply = await bot.send(people["resident"], "/report 3栋门口垃圾堆了三天没人清理")
-    texts = [m.text for m in reply.to(people["resident"])]
-    assert any("已提交" in t for t in texts) and any("环境卫生" in t for t in texts)
+    # One message: the number, the guessed category, and buttons to change it.
+    answer = reply.to(people["resident"])
+    assert len(answer) == 1, [m.text for m in answer]
+    assert "已提交，报告编号 #1" in answer[0].text and "环境卫生" in answer[0].text
+    assert "安全隐患" in answer[0].button_labels() and "环境卫生" not in answer[0].button_labels()
     async with bot.db.begin() as session:
         report = await session.scalar(select(Report))
         building = await session.scalar(select(Report.building_id).where(Report.id == report.id))
@@ -166,7 +169,11 @@ async def test_one_shot_report_guesses_category_and_building(bot: Harness, peopl
 async def test_category_can_be_corrected_after_one_shot(bot: Harness, people: dict) -> None:
     """The guessed category is changed with a button; safety moves the deadline to 2 h."""
     reply = await bot.send(people["resident"], "/report 楼下有东西")
-    await bot.press(people["resident"], "安全隐患", message=reply.to(people["resident"])[-1])
+    (message,) = reply.to(people["resident"])
+    pressed = await bot.press(people["resident"], "安全隐患", message=message)
+    # The message keeps its report number and now says the new category, without buttons.
+    assert pressed.edits == [message] and message.buttons == []
+    assert "已提交，报告编号 #1" in message.text and "“安全隐患”" in message.text
     async with bot.db.begin() as session:
         report = await session.scalar(select(Report))
     assert report.category == "safety"
