@@ -56,6 +56,18 @@ TYPOS: dict[str, str] = {
     "15min": "15分钟", "四加二": "4加2", "+": "加", "党群中心": "党群服务中心",
     # Real words elsewhere, but in a neighbourhood bot they are the homophone typo.
     "林长": "邻长", "网络员": "网格员", "邻里小祖": "邻里小组", "自愿者": "志愿者",
+    # Homophones of the domain's two-character words that a pinyin keyboard offers
+    # next to them (written from the words' readings, not from labelled questions).
+    # 保修 is a word (warranty), but a resident asking the bot means 报修.
+    "隐似": "隐私", "隐思": "隐私", "报秀": "报修", "报休": "报修", "保修": "报修",
+    "社曲": "社区", "设区": "社区", "社驱": "社区", "网隔": "网格", "网阁": "网格",
+    "往格": "网格", "林里": "邻里", "邻理": "邻里", "五邻": "吾邻", "午邻": "吾邻",
+    "吴邻": "吾邻", "志源": "志愿", "党裙": "党群", "档群": "党群", "服物": "服务",
+    "福务": "服务", "楼到": "楼道", "活洞": "活动", "对伍": "队伍", "问提": "问题",
+    "神马": "什么", "怎莫": "怎么", "怎末": "怎么", "拉圾": "垃圾", "垃级": "垃圾",
+    "投述": "投诉", "违见": "违建", "执发": "执法", "吹捎": "吹哨", "加如": "加入",
+    "报明": "报名", "连系": "联系", "联系会": "联席会", "删出": "删除", "维秀": "维修",
+    "晋生": "晋升", "反应问题": "反映问题", "领杭": "领航", "邻航": "领航",
 }
 
 # English words and phrases inside a Chinese question (code-switching: "grid worker主要

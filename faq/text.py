@@ -26,6 +26,9 @@ COMMAND = re.compile(r"/([a-z][a-z_]{1,31})")
 _ZH_NUMBER = re.compile(
     r"[0-9零一二两三四五六七八九十百千万]*[十百千万][0-9零一二两三四五六七八九十百千]*"
 )
+# Clause punctuation (the question is cut where a resident would pause).
+_CLAUSE = re.compile(r"[，。！？；,.!?;～~…]+|\s{2,}")
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
 _DIGITS = dict(zip("零一二两三四五六七八九", (0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True))
 _UNITS = {"十": 10, "百": 100, "千": 1000}
 
@@ -41,6 +44,8 @@ class Text:
     chars: str
     tokens: dict[str, float]
     grams: frozenset[str] = frozenset()
+    # Chinese question of several clauses: the tokens of its last clause (empty otherwise).
+    tail: frozenset[str] = frozenset()
 
 
 def prepare(text: str, lang: str, *, limit: int | None = MAX_CHARS) -> Text:
@@ -54,11 +59,20 @@ def prepare(text: str, lang: str, *, limit: int | None = MAX_CHARS) -> Text:
         folded = _ZH_NUMBER.sub(_number, fold_typos(norm))
         chars = folded.replace(" ", "")
         grams = frozenset(chars[i : i + 2] for i in range(len(chars) - 1)) or frozenset([chars])
-        return Text(chars, dict(zh_tokens(folded)) | commands, grams - {""})
+        return Text(chars, dict(zh_tokens(folded)) | commands, grams - {""}, _tail(text))
     tokens = dict(en_tokens(norm))
     words = [w for w in norm.split() if w not in EN_STOP]
     grams = {w[i : i + 3] for w in words for i in range(max(1, len(w) - 2))}
     return Text(" ".join(tokens), tokens | commands, frozenset(grams))
+
+
+def _tail(text: str) -> frozenset[str]:
+    """Tokens of the last clause of a Chinese question of several clauses, else empty."""
+    clauses = [c for c in _CLAUSE.split(text) if _CJK_CHAR.search(c)]
+    if len(clauses) < 2:
+        return frozenset()
+    last = _ZH_NUMBER.sub(_number, fold_typos(normalise(COMMAND.sub(" ", clauses[-1]))))
+    return frozenset(t for t, _ in zh_tokens(last))
 
 
 def _number(match: re.Match[str]) -> str:

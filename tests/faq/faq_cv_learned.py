@@ -5,13 +5,13 @@ Run as a script (a few minutes on two cores; prints figures, changes nothing)::
     python tests/faq/faq_cv_learned.py [--seeds 10] [--jobs 2] [--weights]
 
 The knowledge base as shipped is the curated entries plus phrasings learned from the
-in-scope questions of the seven labelled sets (``faq/kb/learned/labelled.yaml``) plus,
+in-scope questions of the eight labelled sets (``faq/kb/learned/labelled.yaml``) plus,
 as negative examples, their out-of-scope questions (``faq/kb/learned/out_of_scope.yaml``).
 Measured on those same questions it is in-sample. This script estimates how it does on
 *new* questions:
 
 * **Data**: ``labelled_dev``, ``labelled_heldout``, ``labelled_heldout2`` …
-  ``labelled_heldout6`` (``faq_metrics.LEARNED``: all evaluated once and learned from
+  ``labelled_heldout7`` (``faq_metrics.LEARNED``: all evaluated once and learned from
   since). Never a held-out set that has not been measured yet.
 * **Folds**: stratified 5-fold (in-scope and out-of-scope items dealt separately),
   repeated over ``--seeds`` shuffles.
@@ -97,7 +97,7 @@ class Data:
 
 
 def load_data() -> Data:
-    """Read the seven labelled sets and the knowledge base apart from its learned files."""
+    """Read the eight labelled sets and the knowledge base apart from its learned files."""
     named = [(p.stem.removeprefix("labelled_"), item) for p in SETS for item in load_items(p)]
     items = [item for _, item in named]
     curated, problems = read_kb(KB_DIR, learned=False)

@@ -15,17 +15,18 @@ Requirement: top-1 correct ≥ 95 %, rejected ≥ 95 %, wrong-confident ≤ 3 %.
 
 History of the sets (faq/THRESHOLDS.md has the figures):
 
-* ``dev`` and ``heldout`` … ``heldout6`` were each measured once as the
+* ``dev`` and ``heldout`` … ``heldout7`` were each measured once as the
   held-out set of their time, then learned from: their in-scope questions are phrasings
   of their entries (``faq/kb/learned/labelled.yaml``) and their out-of-scope questions
   are out-of-scope examples (``faq/kb/learned/out_of_scope.yaml``).  On them both figures
   are in-sample, only regression checks (every learned wording still finds its entry,
   every example still declines its question); the honest estimate is the
   cross-validation of ``faq_cv_learned.py``.
-* ``heldout7`` is the held-out set now: written blind (by a helper who saw only the entry
-  list, the article and DOMAIN.md) after the last matcher change was decided, never tuned
-  on, never learned from.  Its figures are printed; its failing items are never listed,
-  so that nobody tunes on them by accident.  Its file is read only by the tests below.
+* ``heldout8`` is the held-out set now: written blind (by a helper who saw only the entry
+  list, the article and DOMAIN.md) while the last matcher change was being made, opened
+  only after it was decided, never tuned on, never learned from.  Its figures are
+  printed; its failing items are never listed, so that nobody tunes on them by accident.
+  Its file is read only by the tests below.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from __future__ import annotations
 import pytest
 
 from faq import Matcher, load_kb
-from tests.faq.faq_metrics import HELDOUT7, KB_DIR, LEARNED, Report, evaluate, load_items
+from tests.faq.faq_metrics import HELDOUT8, KB_DIR, LEARNED, Report, evaluate, load_items
 
 REQUIRED = 0.95
 MAX_WRONG_CONFIDENT = 0.03
@@ -66,9 +67,9 @@ def learned(request: pytest.FixtureRequest, matcher: Matcher) -> dict[str, Repor
 @pytest.fixture(scope="module")
 def heldout(request: pytest.FixtureRequest, matcher: Matcher) -> Report:
     """Evaluate the held-out set, once, if it has been written."""
-    if not HELDOUT7.exists():
-        pytest.skip("labelled_heldout7.yaml not written yet")
-    report = evaluate(matcher, load_items(HELDOUT7), "heldout7")
+    if not HELDOUT8.exists():
+        pytest.skip("labelled_heldout8.yaml not written yet")
+    report = evaluate(matcher, load_items(HELDOUT8), "heldout8")
     _show(request, [report])
     return report
 
@@ -83,10 +84,6 @@ def test_learned_sets_still_answer(learned: dict[str, Report], name: str) -> Non
     assert report.wrong_confident <= limit, "\n".join([report.summary(), *report.failures])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="held-out #7 measured once: top-1 94.2 % (473 of 502), below 95 % (faq/THRESHOLDS.md)",
-)
 def test_heldout_top1(heldout: Report) -> None:
     """Held-out: at least 95 % of in-scope questions answered with exactly the right entry."""
     assert heldout.top1 >= REQUIRED, heldout.summary()

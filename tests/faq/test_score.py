@@ -9,7 +9,7 @@ import pytest
 from faq import Matcher, load_kb
 from faq.index import Features
 from faq.noise import is_repetitive, looks_like_code
-from faq.score import AGAINST, FULL, SAME, score
+from faq.score import AGAINST, FULL, LONG, SAME, score
 from faq.text import prepare
 
 KB_DIR = Path(__file__).resolve().parents[2] / "faq" / "kb"
@@ -31,8 +31,12 @@ def features(matcher: Matcher, question: str, entry_id: str) -> Features:
 
 def test_score_formula() -> None:
     """score = 100 · clip(max(evidence / FULL, words^SAME)) · (words + chars) / 2."""
-    f = Features(words=0.5, chars=0.3, explained=6.0, against=1.0, unknown=2.0)
-    evidence = (6.0 - AGAINST * (1.0 + 2.0)) / FULL
+    f = Features(words=0.5, chars=0.3, explained=4.0, against=1.0, unknown=2.0)
+    evidence = (4.0 - AGAINST * (1.0 + 2.0)) / FULL
+    assert score(f) == pytest.approx(100 * max(evidence, 0.5**SAME) * 0.4)
+    # A story (content weight above LONG): what is not explained counts as a share of it.
+    f = Features(words=0.5, chars=0.3, explained=6.0, against=4.0, unknown=6.0)
+    evidence = (6.0 - AGAINST * (4.0 + 6.0) * LONG / 16.0) / FULL
     assert score(f) == pytest.approx(100 * max(evidence, 0.5**SAME) * 0.4)
     assert score(Features(0.2, 0.2, 0.0, 5.0, 5.0)) >= 0.0  # never negative
     assert score(Features(1.0, 1.0, 50.0, 0.0, 0.0)) == 100.0  # saturates
