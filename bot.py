@@ -34,6 +34,7 @@ from handlers.errors import error_handler
 from handlers.faq import KB_DIR, refresh_faq
 from handlers.flood import flood_guard
 from handlers.metrics import Metrics, count_end, count_start, serve
+from handlers.ordering import PerUserUpdateProcessor
 from handlers.persistence import DbPersistence
 from locales import translate
 from render.fonts import find_cjk_font
@@ -124,6 +125,9 @@ def build_application(
         builder = builder.connection_pool_size(settings.telegram_connection_pool).pool_timeout(
             settings.telegram_pool_timeout
         )
+    if settings.concurrent_updates > 1:
+        # Several people at once, each person's updates in order (handlers/ordering.py).
+        builder = builder.concurrent_updates(PerUserUpdateProcessor(settings.concurrent_updates))
     # Conversation states and drafts survive restarts (see handlers/persistence.py).
     builder = builder.persistence(DbPersistence(runtime.db, runtime.clock))
     if rate_limit:

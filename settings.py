@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # Requests beyond it wait for a free connection up to telegram_pool_timeout seconds.
     telegram_connection_pool: int = Field(default=32, ge=1, le=1024)
     telegram_pool_timeout: float = Field(default=30.0, gt=0, le=600)
+    # Updates handled at once (different people; one person's always in order). 1: one at a
+    # time, PTB's default. Each holds at most one database connection while it runs.
+    concurrent_updates: int = Field(default=8, ge=1, le=64)
 
     # FAQ (thresholds: see faq/THRESHOLDS.md for how the defaults were measured)
     faq_kb_dir: Path | None = None  # default: the knowledge base shipped in faq/kb
