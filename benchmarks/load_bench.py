@@ -57,6 +57,7 @@ from load_measure import (  # noqa: E402
     ErrorCounter,
     Run,
     StatementCounter,
+    burst,
     open_loop,
     profile,
     sample,
@@ -81,7 +82,11 @@ from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 from demo.stand_in import BotAPIStandIn  # noqa: E402
 from locales import translate  # noqa: E402
 from scheduler.clock import SystemClock  # noqa: E402
+from settings import Settings  # noqa: E402
 from storage.models import NeighbourGroup, OutboxMessage, Person, Report  # noqa: E402
+
+#: The bot's default number of updates at once (bot.py run), for the echo bot's burst.
+CONCURRENT = Settings.model_fields["concurrent_updates"].default
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
@@ -163,8 +168,17 @@ async def _in_process(url: str, args: argparse.Namespace, figures: BackendFigure
         figures.runs["faq"] = await _per_update_sql(
             sql, figures, "FAQ", sequential(app, parse(faq_payloads, app), errors)
         )
+        concurrent = app.update_processor.max_concurrent_updates > 1
+        figures.notes.append(
+            f"bot: {app.update_processor.max_concurrent_updates} updates at once "
+            "(CONCURRENT_UPDATES), each person's in order; the echo bot one at a time, and "
+            "with the same update processor for its burst"
+        )
         figures.runs["faq open"] = await _timed(
-            open_loop(app, parse(faq_open, app), args.rate, errors)
+            open_loop(app, parse(faq_open, app), args.rate, errors, concurrent=concurrent)
+        )
+        figures.runs["faq burst"] = await _timed(
+            burst(app, parse(faq_json(range(residents), questions[11:], 11 * 10**6), app), errors)
         )
         before = await _count_reports(runtime)
         figures.runs["report"] = await _per_update_sql(
@@ -173,7 +187,11 @@ async def _in_process(url: str, args: argparse.Namespace, figures: BackendFigure
         filed = await _count_reports(runtime) - before
         figures.notes.append(_filing_split(stand_in, reports_seq, figures.runs["report"], filed))
         figures.runs["report open"] = await _timed(
-            open_loop(app, parse(reports_open, app), args.rate, errors)
+            open_loop(app, parse(reports_open, app), args.rate, errors, concurrent=concurrent)
+        )
+        burst_users = [(args.reports + open_count + i) % residents for i in range(args.reports)]
+        figures.runs["report burst"] = await _timed(
+            burst(app, parse(report_json(burst_users, 12 * 10**6, seed=19), app), errors)
         )
         await asyncio.sleep(2.5)  # let the persistence flush and the outbox sender catch up
         if errors.count:
@@ -212,6 +230,12 @@ async def _baseline(
             figures.runs[key + " open"] = await _timed(
                 open_loop(echo, parse(open_payloads, echo), rate, errors)
             )
+    finally:
+        await stop_echo(echo)
+    echo = await echo_application(BotAPIStandIn(SystemClock()), concurrent=CONCURRENT)
+    echo.add_error_handler(errors)
+    try:
+        figures.runs[key + " burst"] = await _timed(burst(echo, parse(payloads, echo), errors))
     finally:
         await stop_echo(echo)
     if errors.count:

@@ -3,10 +3,12 @@
 * ``sequential``: one update at a time through ``Application.process_update`` (PTB's
   default, ``concurrent_updates`` off): throughput and per-update service time.
 * ``open_loop``: arrivals scheduled every ``1/rate`` s regardless of how the bot keeps up,
-  processed the way ``bot.py run`` processes them (PTB's default: one at a time, in
-  arrival order, from a queue; ``concurrent=True``: each its own task, as with
-  ``concurrent_updates``, which the bot does not use); latency is measured from the
+  processed one at a time from a queue (PTB's default), or with ``concurrent=True`` each
+  its own task through the application's update processor, as ``bot.py run`` does
+  (``CONCURRENT_UPDATES``, each person's updates in order); latency is measured from the
   *scheduled* arrival, so a bot falling behind shows its queueing delay.
+* ``burst``: every update offered at once through the update processor: throughput with
+  concurrent updates.
 * ``profile`` (cProfile: own time by library and function, CPU of the main thread and of
   the database driver's threads) and ``sample`` (a wall-clock sampling profiler: inclusive
   time of our functions through ``await`` chains), over a sequential run.
@@ -120,7 +122,9 @@ async def open_loop(
         in_flight += 1
         peak = max(peak, in_flight)
         try:
-            await app.process_update(update)
+            # Through the application's update processor, as PTB's update fetcher does with
+            # concurrent updates (bot.py run: up to CONCURRENT_UPDATES, a person's in order).
+            await app.update_processor.process_update(update, app.process_update(update))
         finally:
             in_flight -= 1
             latencies.append(loop.time() - due)
@@ -136,6 +140,22 @@ async def open_loop(
     await asyncio.gather(*tasks)
     seconds = loop.time() - start
     return Run(len(updates), seconds, latencies, errors.count - before, peak)
+
+
+async def burst(app: Any, updates: Sequence[Update], errors: ErrorCounter) -> Run:
+    """All the updates offered at once, through the application's update processor (as
+    PTB's fetcher hands them over with concurrent updates): throughput at full load."""
+    before = errors.count
+    clock = time.perf_counter
+    latencies: list[float] = []
+    start = clock()
+
+    async def one(update: Update) -> None:
+        await app.update_processor.process_update(update, app.process_update(update))
+        latencies.append(clock() - start)
+
+    await asyncio.gather(*(one(u) for u in updates))
+    return Run(len(updates), clock() - start, latencies, errors.count - before)
 
 
 async def _queued(

@@ -58,8 +58,17 @@ def report(all_figures: list[BackendFigures], args: argparse.Namespace) -> None:
             with_parse = (1 / (1 / run.rate + parse_s)) / (1 / (1 / base + parse_s))
             print(f"  {label:<22}{run.rate:>10.0f}{run.rate / base:>8.2f}{run.pct(0.5):>9.2f}"
                   f"{run.pct(0.99):>9.2f}{with_parse:>22.2f}")  # fmt: skip
-        print(f"open loop at {args.rate:g} updates/s for {args.open_seconds:g} s, processed "
-              "one at a time as bot.py run does (latency from the scheduled arrival):")  # fmt: skip
+        burst_base = f.rate_of("echo burst", "echo after burst")
+        print("burst (all offered at once, through the update processor bot.py run uses):")
+        print(f"  {'path':<22}{'updates/s':>10}{'× echo':>8}")
+        for key, label in (("echo burst", "echo baseline"), ("echo after burst",
+                           "echo, after the bot"), ("faq burst", "FAQ answers"),
+                           ("report burst", "/report TEXT")):  # fmt: skip
+            if key in f.runs:
+                run = f.runs[key]
+                print(f"  {label:<22}{run.rate:>10.0f}{run.rate / burst_base:>8.2f}")
+        print(f"open loop at {args.rate:g} updates/s for {args.open_seconds:g} s, processed as "
+              "bot.py run does (latency from the scheduled arrival):")  # fmt: skip
         print(
             f"  {'path':<22}{'done/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'max queue':>11}"
         )

@@ -33,6 +33,7 @@ from demo.stand_in import BotAPIStandIn
 from faq import load_kb
 from handlers.context import Runtime
 from handlers.faq import KB_DIR, refresh_faq
+from handlers.ordering import PerUserUpdateProcessor
 from scheduler.clock import SystemClock
 from settings import Settings
 from storage.engine import create_engine, make_sessionmaker
@@ -188,11 +189,12 @@ async def stop_wulin(app: Application, runtime: Runtime, engine: Any) -> bool:  
 
 
 async def echo_application(
-    stand_in: BotAPIStandIn | None, base_url: str | None = None
+    stand_in: BotAPIStandIn | None, base_url: str | None = None, *, concurrent: int = 1
 ) -> Application:  # type: ignore[type-arg]
     """The baseline: a bare PTB Application whose one handler echoes text back.
 
     ``stand_in`` None: PTB's own HTTP requests to ``base_url``, pooled like the real bot's.
+    ``concurrent`` > 1: the same update processor as ``bot.py run``.
     """
 
     async def echo(update: Update, context: Any) -> None:
@@ -207,6 +209,8 @@ async def echo_application(
     else:
         pool = Settings(_env_file=None, telegram_bot_token="1:x").telegram_connection_pool
         builder = builder.base_url(base_url or "").connection_pool_size(pool)
+    if concurrent > 1:
+        builder = builder.concurrent_updates(PerUserUpdateProcessor(concurrent))
     app = builder.build()
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
     await app.initialize()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -106,8 +107,78 @@ def _release(session: Session, transaction: Any) -> None:
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """The one session factory; objects stay usable after commit for rendering replies."""
-    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=KeepingSession)
+    """The one session factory; objects stay usable after commit for rendering replies.
+
+    On SQLite, ``begin()`` also takes this process's turn to write (``TakingTurns``); a
+    reader (``make_reader``) does not.
+    """
+    options = {"expire_on_commit": False, "sync_session_class": KeepingSession}
+    if engine.dialect.name == "sqlite" and not engine.get_execution_options().get(READ_ONLY):
+        return TakingTurns(engine, **options)
+    return async_sessionmaker(engine, **options)
+
+
+class _TaskLock:
+    """An asyncio lock its holding task may take again (a write nested in a write)."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._owner: asyncio.Task[Any] | None = None
+        self._depth = 0
+
+    async def acquire(self) -> None:
+        me = asyncio.current_task()
+        if me is not None and self._owner is me:
+            self._depth += 1
+            return
+        await self._lock.acquire()
+        self._owner, self._depth = me, 1
+
+    def release(self) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            self._owner = None
+            self._lock.release()
+
+
+class _Turn:
+    """``async with``: wait for the turn, then the transaction; release both at the end."""
+
+    def __init__(self, turn: _TaskLock, transaction: Any) -> None:
+        self._turn, self._transaction = turn, transaction
+
+    async def __aenter__(self) -> AsyncSession:
+        await self._turn.acquire()
+        try:
+            return await self._transaction.__aenter__()
+        except BaseException:
+            self._turn.release()
+            raise
+
+    async def __aexit__(self, *exc: Any) -> Any:
+        try:
+            return await self._transaction.__aexit__(*exc)
+        finally:
+            self._turn.release()
+
+
+class TakingTurns(async_sessionmaker[AsyncSession]):
+    """SQLite sessions whose write transactions take turns on an asyncio lock.
+
+    SQLite has one write lock per database. Without the turn, concurrent updates (and the
+    outbox sender) all send ``BEGIN IMMEDIATE`` and the losers wait in SQLite's busy
+    handler, which sleeps in growing steps of up to 100 ms: tails of hundreds of ms at
+    100 reports a second. Waiting here instead hands the lock over the moment it is free,
+    in arrival order. Other processes (the admin CLI) still meet the busy timeout.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.turn = _TaskLock()
+
+    def begin(self) -> Any:  # an async context manager yielding the session
+        """A session in a transaction, once this process's earlier writers are done."""
+        return _Turn(self.turn, super().begin())
 
 
 def make_reader(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -84,3 +84,62 @@ async def test_a_reader_refuses_to_write(db: async_sessionmaker[AsyncSession], w
                 await session.execute(delete(Street))
     async with db.begin() as session:
         assert list(await session.scalars(select(Street.name))) == ["舜耕街道"]
+
+
+async def test_sqlite_writers_take_turns_in_arrival_order(
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    """On SQLite a second writer waits for the first one's transaction to end before its
+    own begins (no sleeping in SQLite's busy handler); readers are not held up. PostgreSQL
+    writers run side by side."""
+    log: list[str] = []
+    holding = asyncio.Event()
+    release = asyncio.Event()
+
+    async def first() -> None:
+        async with db.begin() as session:
+            log.append("first in")
+            session.add(Street(code="s1", name="舜耕街道"))
+            await session.flush()
+            holding.set()
+            await release.wait()
+        log.append("first out")
+
+    async def second() -> None:
+        async with db.begin() as session:
+            log.append("second in")
+            session.add(Street(code="s2", name="田家庵街道"))
+
+    one = asyncio.create_task(first())
+    two = None
+    try:
+        async with asyncio.timeout(15):  # a bound on waiting, not a timing assertion
+            await holding.wait()
+            two = asyncio.create_task(second())
+            await asyncio.sleep(0.05)
+            async with make_reader(db.kw["bind"]).begin() as session:
+                # the reader is not held up, and sees nothing of the open transaction
+                assert "舜耕街道" not in list(await session.scalars(select(Street.name)))
+            if db.kw["bind"].dialect.name == "sqlite":
+                assert log == ["first in"]  # the second waits for its turn, outside SQLite
+            else:
+                assert log == ["first in", "second in"]
+    finally:
+        release.set()
+        await asyncio.gather(one, *([two] if two else []))
+    assert log[-1] in ("first out", "second in") and len(log) == 3
+    async with db.begin() as session:
+        assert sorted(await session.scalars(select(Street.code))) == ["s1", "s2"]
+
+
+async def test_a_write_nested_in_a_write_of_the_same_task_does_not_wait_for_itself(
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    """The turn is the task's: a transaction opened inside another (before the outer one
+    has written) goes ahead instead of waiting for ever."""
+    async with asyncio.timeout(5):
+        async with db.begin():
+            async with db.begin() as inner:
+                inner.add(Street(code="s3", name="洞山街道"))
+    async with db.begin() as session:
+        assert list(await session.scalars(select(Street.code))) == ["s3"]
