@@ -6,9 +6,11 @@ Only ``user_data`` and conversations are stored (chat and bot data are not used)
 user data is deleted rather than stored, so the table holds only people mid-flow.
 
 PTB flushes every ``update_interval`` seconds, for every user who sent anything, all at
-once. Two things keep that from starving the handlers of database connections: a user's
-data is written only when it differs from what this process last wrote (or loaded), and
-at most ``WRITERS`` writes run at a time.
+once. Three things keep that from starving the handlers of the database: a user's data is
+written only when it differs from what this process last wrote (or loaded); the writes
+of one flush go into one transaction per ``BATCH`` rows (on SQLite every transaction
+takes the one write lock: a hundred separate ones kept the handlers waiting in line);
+and at most ``WRITERS`` of those transactions run at a time.
 """
 
 from __future__ import annotations
@@ -30,6 +32,16 @@ log = logging.getLogger(__name__)
 USER = "user"
 #: Concurrent persistence writes (the pool must keep connections for the handlers).
 WRITERS = 4
+#: Rows written in one transaction at most.
+BATCH = 200
+
+
+class _Batch:
+    """Writes gathered in one turn of the event loop, committed together."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], bytes | None] = {}
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
 
 class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -49,6 +61,44 @@ class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, An
         # What the table holds for each user, as far as this process knows (absent: no row).
         self._saved: dict[int, bytes] = {}
         self._writers = asyncio.Semaphore(WRITERS)
+        self._batch: _Batch | None = None
+        self._commits: set[asyncio.Task[None]] = set()
+
+    async def _write(self, kind: str, key: str, value: bytes | None) -> None:
+        """Store (None: delete) one row, together with the other writes of this flush.
+
+        PTB gathers a flush's writes, so they all start in the same turn of the event
+        loop: the first opens a batch whose commit is scheduled after that turn, the others
+        join it, and each returns once the batch is committed (or raises its error).
+        """
+        batch = self._batch
+        if batch is None or len(batch.rows) >= BATCH:
+            batch = self._batch = _Batch()
+            asyncio.get_running_loop().call_soon(self._start_commit, batch)
+        batch.rows[(kind, key)] = value
+        await asyncio.shield(batch.done)
+
+    def _start_commit(self, batch: _Batch) -> None:
+        if self._batch is batch:
+            self._batch = None  # later writes start a new batch
+        task = asyncio.ensure_future(self._commit(batch))
+        self._commits.add(task)  # keep a reference until it is done
+        task.add_done_callback(self._commits.discard)
+
+    async def _commit(self, batch: _Batch) -> None:
+        """One transaction for the batch; its waiters get the outcome (never lost)."""
+        try:
+            async with self._writers, self.db.begin() as session:
+                now = self.clock.now()
+                for (kind, key), value in batch.rows.items():
+                    await state.save(session=session, kind=kind, key=key, value=value, now=now)
+        except asyncio.CancelledError:
+            batch.done.cancel()
+            raise
+        except Exception as exc:  # noqa: BLE001 — not swallowed: every waiter raises it
+            batch.done.set_exception(exc)
+        else:
+            batch.done.set_result(None)
 
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
         """Every stored user's data."""
@@ -86,14 +136,7 @@ class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, An
     ) -> None:
         """Store (or forget, when ended) one person's state in one conversation."""
         value = None if new_state is None else pickle.dumps(new_state)
-        async with self._writers, self.db.begin() as session:
-            await state.save(
-                session=session,
-                kind=f"conv:{name}",
-                key=json.dumps(list(key)),
-                value=value,
-                now=self.clock.now(),
-            )
+        await self._write(f"conv:{name}", json.dumps(list(key)), value)
 
     async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
         """Store a user's drafts (or forget them when empty)."""
@@ -104,10 +147,7 @@ class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, An
             return
         if self._saved.get(user_id) == value:
             return  # unchanged: most updates (an FAQ question) change nothing here
-        async with self._writers, self.db.begin() as session:
-            await state.save(
-                session=session, kind=USER, key=str(user_id), value=value, now=self.clock.now()
-            )
+        await self._write(USER, str(user_id), value)
         if value is None:
             self._saved.pop(user_id, None)
         else:
@@ -127,10 +167,7 @@ class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, An
 
     async def drop_user_data(self, user_id: int) -> None:
         """Forget a user's stored data."""
-        async with self._writers, self.db.begin() as session:
-            await state.save(
-                session=session, kind=USER, key=str(user_id), value=None, now=self.clock.now()
-            )
+        await self._write(USER, str(user_id), None)
         self._saved.pop(user_id, None)
 
     async def refresh_user_data(self, user_id: int, user_data: dict[Any, Any]) -> None:

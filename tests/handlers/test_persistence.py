@@ -104,3 +104,50 @@ async def test_a_flush_of_many_users_uses_few_connections(
     await asyncio.gather(*(p.update_user_data(uid, {"n": uid}) for uid in range(1, 41)))
     assert peak <= persistence.WRITERS
     assert len(await _rows(db)) == 40
+
+
+async def test_a_flush_is_one_transaction(
+    db: async_sessionmaker[AsyncSession], writes: Writes
+) -> None:
+    """The writes PTB gathers in one flush (drafts and conversation states of many users)
+    are committed together, not one transaction each; every row arrives."""
+    p = DbPersistence(db, SimClock(T0))
+    commits = 0
+
+    def committed(*args: Any) -> None:
+        nonlocal commits
+        commits += 1
+
+    event.listen(writes.engine, "commit", committed)
+    try:
+        await asyncio.gather(
+            *(p.update_user_data(uid, {"n": uid}) for uid in range(1, 41)),
+            *(p.update_conversation("report", (uid, uid), 2) for uid in range(1, 11)),
+        )
+    finally:
+        event.remove(writes.engine, "commit", committed)
+    assert commits == 1 and writes.count == 50
+    rows = await _rows(db)
+    assert len(rows) == 50 and "[3, 3]" in rows and "40" in rows
+
+
+async def test_a_failed_flush_is_reported_to_every_writer_and_retried_next_time(
+    db: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database refuses the batch: each gathered write raises (PTB logs it), nothing is
+    marked as saved, and the next flush writes the data."""
+    p = DbPersistence(db, SimClock(T0))
+    real_save = persistence.state.save
+
+    async def down(**kwargs: Any) -> None:
+        raise ConnectionError("database down")
+
+    monkeypatch.setattr(persistence.state, "save", down)
+    outcomes = await asyncio.gather(
+        *(p.update_user_data(uid, {"n": uid}) for uid in (1, 2, 3)), return_exceptions=True
+    )
+    assert all(isinstance(o, ConnectionError) for o in outcomes)
+    assert await _rows(db) == {}
+    monkeypatch.setattr(persistence.state, "save", real_save)
+    await asyncio.gather(*(p.update_user_data(uid, {"n": uid}) for uid in (1, 2, 3)))
+    assert sorted(await _rows(db)) == ["1", "2", "3"]
