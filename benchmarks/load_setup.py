@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, MessageHandler, filters
 
-from bot import build_application, build_runtime
+from bot import build_application, build_runtime, settle_heap
 from demo.seed import seed_demo
 from demo.stand_in import BotAPIStandIn
 from faq import load_kb
@@ -161,6 +161,7 @@ async def wulin_application(
     await refresh_faq(runtime)
     await app.start()
     runtime.extras["sender_task"] = _spawn_sender(app, runtime)
+    settle_heap()  # as bot.py run does once started
     return app, runtime, engine
 
 

@@ -89,9 +89,7 @@ class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, An
         """One transaction for the batch; its waiters get the outcome (never lost)."""
         try:
             async with self._writers, self.db.begin() as session:
-                now = self.clock.now()
-                for (kind, key), value in batch.rows.items():
-                    await state.save(session=session, kind=kind, key=key, value=value, now=now)
+                await state.save_many(session=session, rows=batch.rows, now=self.clock.now())
         except asyncio.CancelledError:
             batch.done.cancel()
             raise

@@ -32,3 +32,29 @@ async def save(
         index_elements=["kind", "key"], set_={"value": value, "updated_at": now}
     )
     await session.execute(stmt)
+
+
+async def save_many(
+    *, session: AsyncSession, rows: dict[tuple[str, str], bytes | None], now: datetime
+) -> None:
+    """Store (value) or forget (None) many pieces of state, by (kind, key): one statement
+    for all the upserts and one delete per kind, however many rows."""
+    upserts = [
+        {"kind": kind, "key": key, "value": value, "updated_at": now}
+        for (kind, key), value in rows.items()
+        if value is not None
+    ]
+    forgotten: dict[str, list[str]] = {}
+    for (kind, key), value in rows.items():
+        if value is None:
+            forgotten.setdefault(kind, []).append(key)
+    for kind, keys in forgotten.items():
+        await session.execute(delete(BotState).where(BotState.kind == kind, BotState.key.in_(keys)))
+    if upserts:
+        dialect = session.bind.dialect.name if session.bind else "sqlite"
+        stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(BotState)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["kind", "key"],
+            set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
+        )
+        await session.execute(stmt, upserts)

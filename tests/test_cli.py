@@ -134,3 +134,22 @@ def test_revoke_takes_an_old_code_that_starts_with_a_dash(tmp_path: Path) -> Non
         db.execute("UPDATE invite_codes SET code = ? WHERE code = ?", ("-Old_code-123", code))
     result = run(["org", "revoke", "-Old_code-123"], tmp_path)
     assert result.returncode == 0 and "new code" in result.stdout, result.stderr
+
+
+def test_settle_heap_freezes_what_was_loaded_at_start() -> None:
+    """After start, what was loaded (e.g. the FAQ index) is out of the collector's sight."""
+    import gc
+
+    from bot import settle_heap
+    from faq import Matcher, load_kb
+    from handlers.faq import KB_DIR
+
+    matcher = Matcher(load_kb(KB_DIR))
+    gc.unfreeze()
+    try:
+        settle_heap()
+        assert gc.get_freeze_count() > 10_000
+        tracked = {id(o) for o in gc.get_objects()}  # frozen objects are not listed
+        assert id(matcher) not in tracked and id(matcher.__dict__) not in tracked
+    finally:
+        gc.unfreeze()

@@ -90,19 +90,23 @@ async def test_a_flush_of_many_users_uses_few_connections(
     """PTB flushes every user at once; at most WRITERS of those writes hold a connection."""
     p = DbPersistence(db, SimClock(T0))
     busy = peak = 0
-    real_save = persistence.state.save
+    real_save = persistence.state.save_many
+
+    calls = 0
 
     async def counting_save(**kwargs: Any) -> None:
-        nonlocal busy, peak
+        nonlocal busy, peak, calls
+        calls += 1
         busy += 1
         peak = max(peak, busy)
         await asyncio.sleep(0.001)
         await real_save(**kwargs)
         busy -= 1
 
-    monkeypatch.setattr(persistence.state, "save", counting_save)
+    monkeypatch.setattr(persistence.state, "save_many", counting_save)
+    monkeypatch.setattr(persistence, "BATCH", 5)  # eight batches: more than WRITERS
     await asyncio.gather(*(p.update_user_data(uid, {"n": uid}) for uid in range(1, 41)))
-    assert peak <= persistence.WRITERS
+    assert calls == 8 and peak <= persistence.WRITERS
     assert len(await _rows(db)) == 40
 
 
@@ -126,7 +130,7 @@ async def test_a_flush_is_one_transaction(
         )
     finally:
         event.remove(writes.engine, "commit", committed)
-    assert commits == 1 and writes.count == 50
+    assert commits == 1 and writes.count == 1  # one multi-row upsert
     rows = await _rows(db)
     assert len(rows) == 50 and "[3, 3]" in rows and "40" in rows
 
@@ -137,17 +141,17 @@ async def test_a_failed_flush_is_reported_to_every_writer_and_retried_next_time(
     """The database refuses the batch: each gathered write raises (PTB logs it), nothing is
     marked as saved, and the next flush writes the data."""
     p = DbPersistence(db, SimClock(T0))
-    real_save = persistence.state.save
+    real_save = persistence.state.save_many
 
     async def down(**kwargs: Any) -> None:
         raise ConnectionError("database down")
 
-    monkeypatch.setattr(persistence.state, "save", down)
+    monkeypatch.setattr(persistence.state, "save_many", down)
     outcomes = await asyncio.gather(
         *(p.update_user_data(uid, {"n": uid}) for uid in (1, 2, 3)), return_exceptions=True
     )
     assert all(isinstance(o, ConnectionError) for o in outcomes)
     assert await _rows(db) == {}
-    monkeypatch.setattr(persistence.state, "save", real_save)
+    monkeypatch.setattr(persistence.state, "save_many", real_save)
     await asyncio.gather(*(p.update_user_data(uid, {"n": uid}) for uid in (1, 2, 3)))
     assert sorted(await _rows(db)) == ["1", "2", "3"]
