@@ -18,22 +18,6 @@ async def load_kind(*, session: AsyncSession, kind: str) -> dict[str, bytes]:
     return {k: v for k, v in rows}
 
 
-async def save(
-    *, session: AsyncSession, kind: str, key: str, value: bytes | None, now: datetime
-) -> None:
-    """Store (or, with None, forget) one piece of state."""
-    if value is None:
-        await session.execute(delete(BotState).where(BotState.kind == kind, BotState.key == key))
-        return
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(BotState).values(kind=kind, key=key, value=value, updated_at=now)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["kind", "key"], set_={"value": value, "updated_at": now}
-    )
-    await session.execute(stmt)
-
-
 async def save_many(
     *, session: AsyncSession, rows: dict[tuple[str, str], bytes | None], now: datetime
 ) -> None:
