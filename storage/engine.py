@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session
 
+from storage import sqlite_driver
+
 #: Execution option of the reader's connections (``make_reader``).
 READ_ONLY = "wulin_read_only"
 
@@ -33,7 +35,9 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
     """Create the async engine for ``url`` (sqlite+aiosqlite or postgresql+asyncpg).
 
     SQLite gets WAL, foreign keys, a busy timeout and ``BEGIN IMMEDIATE`` transactions, so two
-    writers queue up behind the lock instead of failing with "database is locked" on upgrade.
+    writers queue up behind the lock instead of failing with "database is locked" on upgrade,
+    and an adapter that sends each statement to aiosqlite's thread in one trip
+    (``storage/sqlite_driver.py``).
     """
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
@@ -41,6 +45,9 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        one_trip = sqlite_driver.module()
+        if one_trip is not None:
+            kwargs["module"] = one_trip
         engine = create_async_engine(url, **kwargs)
         _setup_sqlite(engine)
         _guard_read_only(engine)
