@@ -2,17 +2,19 @@
 
 aiosqlite runs every ``sqlite3`` call on a thread of its own; each call is a trip there and
 back (a queue, a wake-up, ``call_soon_threadsafe``: ≈ 60 µs here). SQLAlchemy's adapter
-makes four trips for a ``SELECT`` (create the cursor, execute, fetch all, close), three
-for ``BEGIN`` and one for the rollback the pool sends after every commit, while the query itself takes a few microseconds: reading the actor cost
-≈ 0.5 ms of trips, a report filing ≈ 40 trips.
+makes four trips for a ``SELECT`` (create the cursor, execute, fetch all, close), three for
+``BEGIN`` and one for the rollback the pool sends after every commit, while the query
+itself takes a few microseconds: reading the actor cost ≈ 0.5 ms of trips, a report filing
+≈ 40 trips.
 
 ``OneTripCursor`` does create-execute-fetch in one trip and closes without one (the
 statement has been stepped to the end, so the cursor holds no read snapshot; dropping it
 is enough); the pool's rollback after a commit is skipped when no transaction is open
-(sqlite3 would skip it too). Everything else — errors, transactions, the connection's lifecycle — is
-SQLAlchemy's and aiosqlite's own code. It relies on ``aiosqlite.Connection._execute`` and
-``._conn`` (SQLAlchemy's adapter itself uses ``_conn`` and ``_tx``); ``module()`` returns
-``None`` when they are missing, and the engine falls back to the stock adapter.
+(sqlite3 would skip it too). Everything else — errors, transactions, the connection's
+lifecycle — is SQLAlchemy's and aiosqlite's own code. It relies on
+``aiosqlite.Connection._execute`` and ``._conn`` (SQLAlchemy's adapter itself uses ``_conn``
+and ``_tx``); ``module()`` returns ``None`` when they are missing, and the engine falls back
+to the stock adapter.
 """
 
 from __future__ import annotations
