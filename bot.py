@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
 import sys
 import warnings
@@ -34,6 +33,7 @@ from handlers.context import RUNTIME_KEY, Runtime, WulinContext, preload_actor
 from handlers.errors import error_handler
 from handlers.faq import KB_DIR, refresh_faq
 from handlers.flood import flood_guard
+from handlers.heap import settle_heap
 from handlers.metrics import Metrics, count_end, count_start, serve
 from handlers.ordering import PerUserUpdateProcessor
 from handlers.persistence import DbPersistence
@@ -174,15 +174,6 @@ def enable_metrics(app: Application, runtime: Runtime, port: int | None) -> Metr
     if port:
         serve(metrics, port)
     return metrics
-
-
-def settle_heap() -> None:
-    """Move everything loaded at start (the FAQ index, jieba's dictionary, the catalogs)
-    out of the garbage collector's sight: a full collection then walks only what updates
-    create. With them included it paused the bot for 150–190 ms every few seconds under
-    load (benchmarks/load_bench.py, /report at 100 a second); frozen, 20–80 ms."""
-    gc.collect()
-    gc.freeze()
 
 
 def check_knowledge_base(settings: Settings) -> None:

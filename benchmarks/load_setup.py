@@ -27,12 +27,13 @@ from sqlalchemy.engine import make_url
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, MessageHandler, filters
 
-from bot import build_application, build_runtime, settle_heap
+from bot import build_application, build_runtime
 from demo.seed import seed_demo
 from demo.stand_in import BotAPIStandIn
 from faq import load_kb
 from handlers.context import Runtime
 from handlers.faq import KB_DIR, refresh_faq
+from handlers.heap import settle_heap
 from handlers.ordering import PerUserUpdateProcessor
 from scheduler.clock import SystemClock
 from settings import Settings

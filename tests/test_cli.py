@@ -137,19 +137,23 @@ def test_revoke_takes_an_old_code_that_starts_with_a_dash(tmp_path: Path) -> Non
 
 
 def test_settle_heap_freezes_what_was_loaded_at_start() -> None:
-    """After start, what was loaded (e.g. the FAQ index) is out of the collector's sight."""
+    """After start, what was loaded (e.g. the FAQ index) is out of the collector's sight,
+    and young collections run every ``YOUNG`` allocations."""
     import gc
 
-    from bot import settle_heap
     from faq import Matcher, load_kb
     from handlers.faq import KB_DIR
+    from handlers.heap import YOUNG, settle_heap
 
     matcher = Matcher(load_kb(KB_DIR))
     gc.unfreeze()
+    before = gc.get_threshold()
     try:
         settle_heap()
         assert gc.get_freeze_count() > 10_000
         tracked = {id(o) for o in gc.get_objects()}  # frozen objects are not listed
         assert id(matcher) not in tracked and id(matcher.__dict__) not in tracked
+        assert gc.get_threshold() == (YOUNG, before[1], before[2])
     finally:
         gc.unfreeze()
+        gc.set_threshold(*before)
