@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
+import gc
 import pstats
 import signal
 import time
@@ -39,6 +40,7 @@ class Run:
     latencies: list[float] = field(default_factory=list)  # seconds
     errors: int = 0
     max_in_flight: int = 0
+    gc_pauses: list[float] = field(default_factory=list)  # collections ≥ 10 ms, in ms
 
     @property
     def rate(self) -> float:
@@ -51,6 +53,28 @@ class Run:
             return float("nan")
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+class GcPauses:
+    """``with``: the garbage collector's pauses of 10 ms or more meanwhile (``gc.callbacks``),
+    the stalls that queue up updates in an open loop."""
+
+    def __init__(self) -> None:
+        self.pauses: list[float] = []
+        self._start = 0.0
+
+    def _callback(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        elif (ms := (time.perf_counter() - self._start) * 1000) >= 10:
+            self.pauses.append(ms)
+
+    def __enter__(self) -> GcPauses:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
 
 
 class StatementCounter:
@@ -131,15 +155,16 @@ async def open_loop(
 
     start = loop.time() + 0.05
     tasks = []
-    for i, update in enumerate(updates):
-        due = start + i / rate
-        delay = due - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(update, due)))
-    await asyncio.gather(*tasks)
+    with GcPauses() as pauses:
+        for i, update in enumerate(updates):
+            due = start + i / rate
+            delay = due - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(update, due)))
+        await asyncio.gather(*tasks)
     seconds = loop.time() - start
-    return Run(len(updates), seconds, latencies, errors.count - before, peak)
+    return Run(len(updates), seconds, latencies, errors.count - before, peak, pauses.pauses)
 
 
 async def burst(app: Any, updates: Sequence[Update], errors: ErrorCounter) -> Run:
@@ -177,16 +202,17 @@ async def _queued(
 
     consumer = asyncio.create_task(consume())
     start = loop.time() + 0.05
-    for i, update in enumerate(updates):
-        due = start + i / rate
-        delay = due - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        queue.put_nowait((update, due))
-    queue.put_nowait(None)
-    await consumer
+    with GcPauses() as pauses:
+        for i, update in enumerate(updates):
+            due = start + i / rate
+            delay = due - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            queue.put_nowait((update, due))
+        queue.put_nowait(None)
+        await consumer
     seconds = loop.time() - start
-    return Run(len(updates), seconds, latencies, errors.count - before, peak)
+    return Run(len(updates), seconds, latencies, errors.count - before, peak, pauses.pauses)
 
 
 # -- profiling ---------------------------------------------------------------------------------

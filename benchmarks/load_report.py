@@ -69,14 +69,14 @@ def report(all_figures: list[BackendFigures], args: argparse.Namespace) -> None:
                 print(f"  {label:<22}{run.rate:>10.0f}{run.rate / burst_base:>8.2f}")
         print(f"open loop at {args.rate:g} updates/s for {args.open_seconds:g} s, processed as "
               "bot.py run does (latency from the scheduled arrival):")  # fmt: skip
-        print(
-            f"  {'path':<22}{'done/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'max queue':>11}"
-        )
+        print(f"  {'path':<22}{'done/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
+              f"{'max queue':>11}  GC pauses ≥ 10 ms (count, longest)")  # fmt: skip
         for key, label in (("echo open", "echo baseline"), ("faq open", "FAQ answers"),
                            ("report open", "/report TEXT")):  # fmt: skip
             run = f.runs[key]
+            pauses = f"{len(run.gc_pauses)}, {max(run.gc_pauses, default=0):.0f} ms"
             print(f"  {label:<22}{run.rate:>10.0f}{run.pct(0.5):>9.1f}{run.pct(0.99):>9.1f}"
-                  f"{run.pct(1.0):>9.1f}{run.max_in_flight:>11}")  # fmt: skip
+                  f"{run.pct(1.0):>9.1f}{run.max_in_flight:>11}  {pauses}")  # fmt: skip
         if "faq http" in f.runs:
             http_base = f.rate_of("echo http", "echo http after")
             print("sequential, every Bot API call over loopback HTTP (PTB's HTTPXRequest; the "
