@@ -12,7 +12,10 @@ Measured in one run, on SQLite (a temporary file) and on PostgreSQL (a database 
 Both applications use the same in-process Bot API stand-in (``demo/stand_in.py``) as their
 request class, so both pay the same cost per Bot API call; the real bot runs without its
 ``AIORateLimiter`` here (Telegram's 30 msg/s is not what is measured) but with everything
-else ``bot.py run`` starts: persistence flushing and the outbox sender task.
+else ``bot.py run`` starts: persistence flushing and the outbox sender task. The sequential
+runs are repeated with every Bot API call over loopback HTTP (PTB's ``HTTPXRequest``
+against the fake Bot API in a process of its own, ``load_fake_server.py``), where the echo
+bot pays for its replies as any bot does.
 
 ``Update.de_json`` is **outside** the timed loops, in both: updates are parsed in advance
 from the same JSON (the baseline is fed the very same FAQ messages).  The parse cost per
@@ -22,9 +25,10 @@ inside the loop (sequential costs add up: ``1 / (1/rate + parse)``).
 For each: sequential throughput (one update at a time, PTB's default) with p50/p99 service
 time and the ratio to the baseline; then latency at a fixed offered load (``--rate``,
 default 100 updates/s, open loop for ``--open-seconds``, each update its own task as with
-``concurrent_updates``) with p50/p99 from the scheduled arrival.  Then ``python bot.py run``
-as a real process over HTTP against ``tests/e2e``'s fake Bot API with ``--http-users``
-residents asking FAQ questions and ``/help`` for ``--http-seconds``: errors counted.
+``concurrent_updates``) with p50/p99 from the scheduled arrival and the garbage
+collector's pauses meanwhile.  Then ``python bot.py run`` as a real process over HTTP
+against ``tests/e2e``'s fake Bot API with ``--http-users`` residents asking FAQ questions
+and ``/help`` for ``--http-seconds``: errors counted.
 
 Targets (PASS/FAIL printed): FAQ ≥ 50 % of the baseline throughput, report filing ≥ 25 %,
 p99 ≤ 100 ms at 100 updates/s, zero errors over HTTP.  When a target fails, the failing
