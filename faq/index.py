@@ -92,6 +92,9 @@ class Question:
     n_grams: int
     shared_grams: dict[int, int]  # document → grams shared with the question
     grams: frozenset[str]
+    # (token, weight × share of its factor, factor) of each content token: entry_features'
+    # constant part, computed once per question.
+    terms: tuple[tuple[str, float, float], ...]
 
 
 @dataclass
@@ -272,6 +275,7 @@ class LangIndex:
             len(text.grams),
             shared_grams,
             text.grams,
+            tuple((t, weights[t] * (f / tokens[t]), tokens[t]) for t, f in content.items()),
         )
 
     def features(
@@ -329,30 +333,30 @@ class LangIndex:
         With ``curated=True`` the phrasings learned from residents' questions are
         ignored, both as closest document and as explained words.
         """
-        tokens, weights = q.tokens, q.weights
+        overlap_of, grams_of = q.overlap.get, q.shared_grams.get
+        total, n_grams = q.total, q.n_grams
+        doc_weight, doc_grams = self.doc_weight, self.doc_grams
         words = chars = 0.0
         for d in self.curated_docs[e] if curated else self.entry_docs[e]:
-            overlap, common = q.overlap.get(d, 0.0), q.shared_grams.get(d, 0)
+            overlap, common = overlap_of(d, 0.0), grams_of(d, 0)
             if not overlap and not common:
                 continue  # nothing in common: cannot be the closest document
-            w = min(1.0, 2 * overlap / (q.total + self.doc_weight[d]))
-            c = 2 * common / ((q.n_grams + self.doc_grams[d]) or 1)
+            w = min(1.0, 2 * overlap / (total + doc_weight[d]))
+            c = 2 * common / ((n_grams + doc_grams[d]) or 1)
             if w + c > words + chars:  # the closest document
                 words, chars = w, c
-        vocab = self.curated_vocab[e] if curated else self.vocab[e]
-        answer = self.answer_vocab[e]
-        explained = sum(
-            weights[t]
-            * (f / tokens[t])
-            * min(
-                tokens[t],
-                max(
-                    _credit(tokens[t], vocab.get(t, 0.0)),
-                    ANSWER * _credit(tokens[t], answer.get(t, 0.0)),
-                ),
-            )
-            for t, f in q.content.items()
-        )
+        vocab = (self.curated_vocab[e] if curated else self.vocab[e]).get
+        answer = self.answer_vocab[e].get
+        # Each content word is explained as far as the entry's phrasings (or, less, its
+        # answer) know it; a word it knows nowhere adds nothing (skipped: adding 0.0).
+        parts = []
+        for t, coef, a in q.terms:
+            v, b = vocab(t), answer(t)
+            if v is not None or b is not None:
+                parts.append(
+                    coef * min(a, max(_credit(a, v or 0.0), ANSWER * _credit(a, b or 0.0)))
+                )
+        explained = sum(parts, 0.0)
         return Features(words, chars, explained, q.content_total - explained, q.unknown)
 
 
