@@ -7,9 +7,9 @@ makes four trips for a ``SELECT`` (create the cursor, execute, fetch all, close)
 itself takes a few microseconds: reading the actor cost ≈ 0.5 ms of trips, a report filing
 ≈ 40 trips.
 
-``OneTripCursor`` does create-execute-fetch in one trip and closes without one (the
-statement has been stepped to the end, so the cursor holds no read snapshot; dropping it
-is enough); the pool's rollback after a commit is skipped when no transaction is open
+``OneTripCursor`` does create-execute-fetch-close in one trip (a closed sqlite3 cursor
+keeps its description, rowcount and lastrowid, which is all SQLAlchemy reads afterwards);
+the pool's rollback after a commit is skipped when no transaction is open
 (sqlite3 would skip it too). Everything else — errors, transactions, the connection's
 lifecycle — is SQLAlchemy's and aiosqlite's own code. It relies on
 ``aiosqlite.Connection._execute`` and ``._conn`` (SQLAlchemy's adapter itself uses ``_conn``
@@ -47,8 +47,15 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
         def run() -> tuple[sqlite3.Cursor, list[Any] | None]:
             cursor = raw.cursor()
-            cursor.execute(operation, () if parameters is None else parameters)
-            return cursor, cursor.fetchall() if cursor.description else None
+            try:
+                cursor.execute(operation, () if parameters is None else parameters)
+                return cursor, cursor.fetchall() if cursor.description else None
+            finally:
+                # Here, in the driver's thread, on every path: a fetch that fails half-way
+                # (text that is not UTF-8) would otherwise leave the statement holding its
+                # read snapshot until the exception is collected — and the connection's next
+                # write would fail with "database is locked".
+                cursor.close()
 
         async with self._adapt_connection._execute_mutex:
             cursor, rows = await self._connection._execute(run)
@@ -62,8 +69,11 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
         def run() -> sqlite3.Cursor:
             cursor = raw.cursor()
-            cursor.executemany(operation, seq_of_parameters)
-            return cursor
+            try:
+                cursor.executemany(operation, seq_of_parameters)
+                return cursor
+            finally:
+                cursor.close()
 
         async with self._adapt_connection._execute_mutex:
             self._cursor = await self._connection._execute(run)
@@ -76,9 +86,9 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
             )
 
     def close(self) -> None:
-        # Every statement ran to completion in ``run``: the sqlite3 cursor holds no lock
-        # or snapshot and is released with this object (closing it here would touch it from
-        # the wrong thread). Its rowcount stays readable, as SQLAlchemy expects.
+        # The sqlite3 cursor was closed in the driver's thread, right after its statement
+        # (closing it here would touch it from the wrong thread); its rowcount stays
+        # readable, as SQLAlchemy expects.
         self._rows.clear()
 
 

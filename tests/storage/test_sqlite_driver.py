@@ -9,7 +9,7 @@ from typing import Any
 import aiosqlite
 import pytest
 from sqlalchemy import insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import sqlite_driver
@@ -147,3 +147,28 @@ async def test_a_transaction_that_raises_is_rolled_back(engine: AsyncEngine) -> 
             raise RuntimeError("handler failed")
     async with db.begin() as session:
         assert await session.scalar(select(Street.code)) is None
+
+
+async def test_a_fetch_failing_half_way_leaves_no_snapshot_behind(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """Text that is not UTF-8 fails the fetch after a row; the statement must not keep its
+    read snapshot (while the error is alive), or the connection's next write — after
+    someone else wrote — fails at once with "database is locked"."""
+    async with engine.begin() as conn:
+        await conn.execute(insert(Street).values(code="ok", name="好"))
+        await conn.execute(
+            text("INSERT INTO streets (code, name) VALUES ('bad', CAST(X'FF' AS TEXT))")
+        )
+    with pytest.raises(OperationalError) as failed:
+        async with engine.connect() as conn:
+            await conn.execute(select(Street.name).order_by(Street.code.desc()))
+    other = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'one-trip.sqlite3'}")
+    try:
+        async with other.begin() as conn:
+            await conn.execute(insert(Street).values(code="other", name="别处"))
+    finally:
+        await other.dispose()
+    async with engine.begin() as conn:  # the same pooled connection
+        await conn.execute(insert(Street).values(code="after", name="之后"))
+    assert failed.value is not None  # kept alive until here, as a handler's error may be
