@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session
 
 from storage import sqlite_driver
+
+log = logging.getLogger(__name__)
 
 #: Execution option of the reader's connections (``make_reader``).
 READ_ONLY = "wulin_read_only"
@@ -81,20 +84,30 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
     @event.listens_for(sync_engine, "connect")
     @event.listens_for(sync_engine, "checkin")
     def _stamp(_dbapi_connection: Any, record: Any) -> None:
-        record.info[_LAST_USED] = time.monotonic()
+        record.info[_LAST_USED] = _uptime()
 
     @event.listens_for(sync_engine, "checkout")
     def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         last = record.info.get(_LAST_USED)
-        if last is not None and time.monotonic() - last < IDLE_PING_SECONDS:
+        if last is not None and _uptime() - last < IDLE_PING_SECONDS:
             return
         try:
             dbapi_connection.ping()
         except Exception as exc:  # the pool replaces this connection and checks out again
+            log.info("an idle database connection failed its ping, replaced: %r", exc)
             raise DisconnectionError(f"idle connection failed its ping: {exc}") from exc
 
 
 _LAST_USED = "wulin_last_used"
+
+
+def _uptime() -> float:
+    """Seconds on a clock that keeps counting while the machine is suspended (Linux), so a
+    connection idle across a suspended VM is pinged too; elsewhere the monotonic clock."""
+    try:
+        return time.clock_gettime(time.CLOCK_BOOTTIME)
+    except (AttributeError, OSError):
+        return time.monotonic()
 
 
 def _guard_read_only(engine: AsyncEngine) -> None:
