@@ -190,8 +190,13 @@ async def _in_process(url: str, args: argparse.Namespace, figures: BackendFigure
         )
         filed = await _count_reports(runtime) - before
         figures.notes.append(_filing_split(stand_in, reports_seq, figures.runs["report"], filed))
+        before = await _count_reports(runtime)
         figures.runs["report open"] = await _timed(
             open_loop(app, parse(reports_open, app), args.rate, errors, concurrent=concurrent)
+        )
+        filed = await _count_reports(runtime) - before
+        figures.notes.append(
+            "open loop " + _filing_split(stand_in, reports_open, figures.runs["report open"], filed)
         )
         burst_users = [(args.reports + open_count + i) % residents for i in range(args.reports)]
         figures.runs["report burst"] = await _timed(
@@ -344,22 +349,25 @@ def _faq_mix(runtime: Any, questions: list[str]) -> dict[str, int]:
 
 
 def _filing_split(stand_in: Any, payloads: list[dict], run: Run, filed: int) -> str:
-    """How many /report TEXT were filed at once and how many offered +1, with service times."""
+    """How many /report TEXT were filed at once and how many offered +1, with their times
+    (``run.latencies`` in the order of ``payloads``)."""
     mark = translate("zh", "rep.filed", id=0)[:6]
     times: dict[bool, list[float]] = {True: [], False: []}
     for payload, seconds in zip(payloads, run.latencies, strict=True):
         chat = payload["message"]["chat"]["id"]
         was_filed = any(m.text.startswith(mark) for m in stand_in.sent_to(chat))
-        times[was_filed].append(seconds * 1000)
+        times[was_filed].append(seconds)
 
-    def mean(xs: list[float]) -> str:
-        """Mean in ms, or a dash."""
-        return f"{sum(xs) / len(xs):.1f} ms" if xs else "-"
+    def figures(xs: list[float]) -> str:
+        """Mean and p99 in ms, or a dash."""
+        if not xs:
+            return "-"
+        return f"mean {sum(xs) / len(xs) * 1000:.1f} ms, p99 {Run(len(xs), 1, xs).pct(0.99):.1f} ms"
 
     return (
-        f"/report TEXT: {filed} of {len(payloads)} filed at once (mean service time "
-        f"{mean(times[True])}), {len(times[False])} offered to +1 a similar open report "
-        f"(the duplicate check; mean {mean(times[False])})"
+        f"/report TEXT: {filed} of {len(payloads)} filed at once ({figures(times[True])}), "
+        f"{len(times[False])} offered to +1 a similar open report (the duplicate check; "
+        f"{figures(times[False])})"
     )
 
 

@@ -23,7 +23,7 @@ import pstats
 import signal
 import time
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,12 +135,12 @@ async def open_loop(
     """Offer the updates at ``rate`` per second; processed one at a time (or concurrently)."""
     before = errors.count
     loop = asyncio.get_running_loop()
-    latencies: list[float] = []
+    latencies = [0.0] * len(updates)  # in the order of ``updates``
     in_flight = peak = 0
     if not concurrent:
         return await _queued(app, updates, rate, errors, before)
 
-    async def one(update: Update, due: float) -> None:
+    async def one(i: int, update: Update, due: float) -> None:
         """Process one update; its latency counts from its scheduled arrival."""
         nonlocal in_flight, peak
         in_flight += 1
@@ -151,20 +151,29 @@ async def open_loop(
             await app.update_processor.process_update(update, app.process_update(update))
         finally:
             in_flight -= 1
-            latencies.append(loop.time() - due)
+            latencies[i] = loop.time() - due
 
     start = loop.time() + 0.05
     tasks = []
     with GcPauses() as pauses:
-        for i, update in enumerate(updates):
-            due = start + i / rate
-            delay = due - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(update, due)))
+        async for update, due in _paced(updates, rate, start):
+            tasks.append(asyncio.create_task(one(len(tasks), update, due)))
         await asyncio.gather(*tasks)
     seconds = loop.time() - start
     return Run(len(updates), seconds, latencies, errors.count - before, peak, pauses.pauses)
+
+
+async def _paced(
+    updates: Sequence[Update], rate: float, start: float
+) -> AsyncIterator[tuple[Update, float]]:
+    """Each update at its scheduled arrival (``start + i / rate``), with that time."""
+    loop = asyncio.get_running_loop()
+    for i, update in enumerate(updates):
+        due = start + i / rate
+        delay = due - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        yield update, due
 
 
 async def burst(app: Any, updates: Sequence[Update], errors: ErrorCounter) -> Run:
@@ -203,11 +212,7 @@ async def _queued(
     consumer = asyncio.create_task(consume())
     start = loop.time() + 0.05
     with GcPauses() as pauses:
-        for i, update in enumerate(updates):
-            due = start + i / rate
-            delay = due - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
+        async for update, due in _paced(updates, rate, start):
             queue.put_nowait((update, due))
         queue.put_nowait(None)
         await consumer
