@@ -198,6 +198,23 @@ async def _in_process(url: str, args: argparse.Namespace, figures: BackendFigure
         figures.notes.append(
             "open loop " + _filing_split(stand_in, reports_open, figures.runs["report open"], filed)
         )
+        # The same, with the duplicate check finding nothing: every message files a report
+        # (the mix above is mostly "same as #N?" offers, which cost half as much).
+        filing_users = [(args.reports + 2 * open_count + i) % residents for i in range(open_count)]
+        filings = report_json(filing_users, first_id=13 * 10**6, seed=23)
+        days, runtime.settings.report_duplicate_days = runtime.settings.report_duplicate_days, 0
+        try:
+            before = await _count_reports(runtime)
+            figures.runs["filing open"] = await _timed(
+                open_loop(app, parse(filings, app), args.rate, errors, concurrent=concurrent)
+            )
+            filed = await _count_reports(runtime) - before
+        finally:
+            runtime.settings.report_duplicate_days = days
+        figures.notes.append(
+            "open loop, every one filed "
+            + _filing_split(stand_in, filings, figures.runs["filing open"], filed)
+        )
         burst_users = [(args.reports + open_count + i) % residents for i in range(args.reports)]
         figures.runs["report burst"] = await _timed(
             burst(app, parse(report_json(burst_users, 12 * 10**6, seed=19), app), errors)
