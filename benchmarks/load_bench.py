@@ -401,6 +401,7 @@ def _failing(figures: BackendFigures) -> list[str]:
     if (
         figures.runs["report"].rate < REPORT_SHARE * base
         or figures.runs["report open"].pct(0.99) > P99_MS
+        or ("filing open" in figures.runs and figures.runs["filing open"].pct(0.99) > P99_MS)
     ):
         failing.append("report")
     return failing
