@@ -156,3 +156,24 @@ async def test_a_backlog_brings_in_the_second_loop(db: async_sessionmaker[AsyncS
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_notices_queued_in_quick_succession_go_out_in_one_claim(
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    """Three reports filed within the linger: one claim sends all three notices."""
+    sender = OutboxSender(db=db, clock=SimClock(T0), default_language="zh", linger=0.5)
+    bot = _GatedBot()
+    claims = _count_claims(sender)
+    task = asyncio.create_task(sender.run_forever(bot, poll_seconds=60, workers=2))  # type: ignore[arg-type]
+    try:
+        await _until(lambda: len(claims) == 2 and _idle(sender, 2), "the first empty claims")
+        for chat in (701, 702, 703):
+            await _queue(db, chat)
+            sender.wakeup.set()  # as each filing's handler does
+        await _until(lambda: len(bot.sent) == 3 and _idle(sender, 2), "the three notices")
+        assert claims == [0, 0, 3]
+        assert sorted(chat for chat, _ in bot.sent) == [701, 702, 703]
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
