@@ -66,6 +66,7 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
 
 #: A pooled connection unused for longer than this is pinged before it is handed out.
 IDLE_PING_SECONDS = 10.0
+_LAST_USED = "wulin_last_used"  # record.info key: when the connection was last checked in
 
 
 def _ping_when_idle(engine: AsyncEngine) -> None:
@@ -96,9 +97,6 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
         except Exception as exc:  # the pool replaces this connection and checks out again
             log.info("an idle database connection failed its ping, replaced: %r", exc)
             raise DisconnectionError(f"idle connection failed its ping: {exc}") from exc
-
-
-_LAST_USED = "wulin_last_used"
 
 
 def _uptime() -> float:

@@ -42,14 +42,15 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     def _aenter_cursor(self, cursor: Any) -> Any:
         return None
 
-    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+    async def _one_trip(self, work: Any) -> Any:
+        """Run ``work(cursor)`` on a new sqlite3 cursor in the driver's thread; keep the cursor
+        (its description, rowcount and lastrowid are plain attributes) and return the result."""
         raw = self._connection._conn  # the sqlite3.Connection, used only in its thread
 
-        def run() -> tuple[sqlite3.Cursor, list[Any] | None]:
+        def run() -> tuple[sqlite3.Cursor, Any]:
             cursor = raw.cursor()
             try:
-                cursor.execute(operation, () if parameters is None else parameters)
-                return cursor, cursor.fetchall() if cursor.description else None
+                return cursor, work(cursor)
             finally:
                 # Here, in the driver's thread, on every path: a fetch that fails half-way
                 # (text that is not UTF-8) would otherwise leave the statement holding its
@@ -58,25 +59,21 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
                 cursor.close()
 
         async with self._adapt_connection._execute_mutex:
-            cursor, rows = await self._connection._execute(run)
-        self._cursor = cursor  # description, rowcount, lastrowid: plain attributes
+            self._cursor, result = await self._connection._execute(run)
+        return result
+
+    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+        def work(cursor: sqlite3.Cursor) -> list[Any] | None:
+            cursor.execute(operation, () if parameters is None else parameters)
+            return cursor.fetchall() if cursor.description else None
+
+        rows = await self._one_trip(work)
         if rows is not None:
             self._rows = collections.deque(rows)
-        return cursor
+        return self._cursor
 
     async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
-        raw = self._connection._conn
-
-        def run() -> sqlite3.Cursor:
-            cursor = raw.cursor()
-            try:
-                cursor.executemany(operation, seq_of_parameters)
-                return cursor
-            finally:
-                cursor.close()
-
-        async with self._adapt_connection._execute_mutex:
-            self._cursor = await self._connection._execute(run)
+        await self._one_trip(lambda cursor: cursor.executemany(operation, seq_of_parameters))
         return self._cursor
 
     async def _async_soft_close(self) -> None:
