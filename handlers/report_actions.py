@@ -215,7 +215,7 @@ async def show_detail(update: Update, context: WulinContext, report_id: int) -> 
         )
     await reply(
         update,
-        render_detail(context, detail, show_reporter=staff),
+        render_detail(context, detail, staff=staff),
         reply_markup=_detail_buttons(context, report, allowed),
     )
 

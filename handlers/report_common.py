@@ -12,7 +12,7 @@ from handlers.context import WulinContext
 from handlers.ui import fits_id, keyboard
 from storage import lifecycle as lc
 from storage.report_flow import ActionResult, ReportConfig
-from storage.report_queries import ReportDetail, ReportLine
+from storage.report_queries import EventLine, ReportDetail, ReportLine
 
 #: Short callback verbs ↔ report_flow actions.  ``rep:<verb>:<id>[:arg]``, at most 64 bytes.
 VERBS = {
@@ -73,11 +73,19 @@ def render_line(context: WulinContext, line: ReportLine) -> str:
     )
 
 
-def render_detail(context: WulinContext, detail: ReportDetail, *, show_reporter: bool) -> str:
-    """A report with its history; the reporter's name and phone only for those who need them."""
+def render_detail(context: WulinContext, detail: ReportDetail, *, staff: bool) -> str:
+    """A report with its history, for someone allowed to view it.
+
+    ``staff`` (the captains, grid leader and admins who handle it) see everything: the
+    reporter's name and phone, the unit, the pin and who did what. The reporter sees their
+    own unit and pin; a neighbour following the report (+1) sees neither, and in the history
+    other residents are "the reporter" or "a neighbour", never named.
+    """
     t, line = context.t, detail.line
-    where = " ".join(p for p in (line.building, detail.unit) if p) or "-"
-    if detail.latitude is not None and detail.longitude is not None:
+    viewer = context.actor.person_id if context.actor else None
+    home = staff or viewer == detail.reporter_id  # the unit and pin are the reporter's home
+    where = " ".join(p for p in (line.building, detail.unit if home else None) if p) or "-"
+    if home and detail.latitude is not None and detail.longitude is not None:
         where += f" 📍{detail.latitude:.5f},{detail.longitude:.5f}"
     text = t(
         "rep.detail",
@@ -92,14 +100,32 @@ def render_detail(context: WulinContext, detail: ReportDetail, *, show_reporter:
         supporters=line.supporters,
         description=line.description,
     )
-    if show_reporter:
+    if staff:
         reporter = " ".join(p for p in (detail.reporter_name, detail.reporter_phone) if p) or "-"
         text += t("rep.detail.reporter", reporter=reporter)
-    lines = [_event(context, e) for e in detail.events[-15:]]
+    lines = [
+        _event(context, e, _actor(context, detail, e, viewer, staff)) for e in detail.events[-15:]
+    ]
     return text + t("rep.detail.history", lines="\n".join(lines))
 
 
-def _event(context: WulinContext, event) -> str:  # type: ignore[no-untyped-def]
+def _actor(
+    context: WulinContext, detail: ReportDetail, event: EventLine, viewer: int | None, staff: bool
+) -> str:
+    """Who did it, as this viewer may know: residents are named only to staff and to
+    themselves; the people handling the report are named to everyone who may view it."""
+    if event.actor_id is None or event.actor is None:
+        return context.t("rep.event.system")
+    if staff or event.actor_id == viewer:
+        return event.actor
+    if event.actor_id == detail.reporter_id:
+        return context.t("rep.event.the_reporter")
+    if event.kind == "follow":
+        return context.t("rep.event.a_neighbour")
+    return event.actor
+
+
+def _event(context: WulinContext, event: EventLine, actor: str) -> str:
     t = context.t
     if event.kind in ("status", "auto_close"):
         what = t("rep.event.status", status=t(f"status.{event.to_status}"))
@@ -117,13 +143,7 @@ def _event(context: WulinContext, event) -> str:  # type: ignore[no-untyped-def]
     elif event.kind == "category" and event.note:
         shown = category_name(context, event.note)
     note = t("rep.note_line", note=excerpt(shown, 120)).replace("\n", " ") if shown else ""
-    return t(
-        "rep.detail.event",
-        at=local(context, event.at),
-        actor=event.actor or t("rep.event.system"),
-        what=what,
-        note=note,
-    )
+    return t("rep.detail.event", at=local(context, event.at), actor=actor, what=what, note=note)
 
 
 def render_outcome(context: WulinContext, action: str, result: ActionResult) -> str:

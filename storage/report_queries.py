@@ -205,6 +205,7 @@ class EventLine:
     at: datetime
     actor: str | None
     kind: str
+    actor_id: int | None
     from_status: str | None
     to_status: str | None
     to_level: int | None
@@ -216,6 +217,7 @@ class ReportDetail:
     """Everything about one report, for the people allowed to see it."""
 
     line: ReportLine
+    reporter_id: int
     reporter_name: str | None
     reporter_phone: str | None
     unit: str | None
@@ -249,6 +251,7 @@ async def report_detail(
     )
     return ReportDetail(
         line=_line(report, group, building, now),
+        reporter_id=report.reporter_id,
         reporter_name=reporter.display_name if reporter else None,
         reporter_phone=reporter.phone if reporter else None,
         unit=report.unit,
@@ -256,7 +259,9 @@ async def report_detail(
         longitude=report.longitude,
         photos=tuple(photos),
         events=tuple(
-            EventLine(e.at, name, e.kind, e.from_status, e.to_status, e.to_level, e.note)
+            EventLine(
+                e.at, name, e.kind, e.actor_id, e.from_status, e.to_status, e.to_level, e.note
+            )
             for e, name in events
         ),
         version=report.version,

@@ -151,6 +151,33 @@ async def test_duplicate_offers_plus_one(bot: Harness, people: dict) -> None:
     assert "小李" not in follower_notice and "139" not in follower_notice
 
 
+async def test_follower_sees_the_report_but_not_who_filed_it_or_where_they_live(
+    bot: Harness, people: dict
+) -> None:
+    """A neighbour who pressed +1 may view the report: its building, status and history, but
+    not the reporter's name, unit or pin; the reporter sees their own home but not the
+    follower's name; the captain sees everyone."""
+    resident, captain = people["resident"], people["captain"]
+    number = await file_report(bot, resident)
+    neighbour = User(5001, "邻居老王")
+    await bot.send(neighbour, "/start demo-heping")
+    await bot.press(neighbour, "2栋")
+    await bot.press(neighbour, "跳过")
+    await bot.send(neighbour, "/report 2栋楼道的灯不亮了")
+    message = bot.last_with_buttons(neighbour)
+    await bot.press(neighbour, "+1")
+    seen = (await bot.press_data(neighbour, message, f"rep:v:{number}")).to(neighbour)[-1].text
+    assert f"#{number}" in seen and "2栋" in seen and "报告人" in seen  # the history, unnamed
+    assert "小李" not in seen and "3单元" not in seen and "139" not in seen
+    assert "邻居老王" in seen  # their own +1
+    message = bot.stand_in.sent_to(resident.id)[-1]
+    mine = (await bot.press_data(resident, message, f"rep:v:{number}")).to(resident)[-1].text
+    assert "3单元" in mine and "邻居老王" not in mine and "一位邻居" in mine
+    message = bot.stand_in.sent_to(captain.id)[-1]
+    staff = (await bot.press_data(captain, message, f"rep:v:{number}")).to(captain)[-1].text
+    assert "小李" in staff and "3单元" in staff and "邻居老王" in staff
+
+
 async def test_one_shot_report_guesses_category_and_building(bot: Harness, people: dict) -> None:
     """/report TEXT files at once; the category and the mentioned building are guessed."""
     reply = await bot.send(people["resident"], "/report 3栋门口垃圾堆了三天没人清理")
