@@ -86,14 +86,14 @@ async def due_people(
             .where(NeighbourGroup.community_id.in_(communities))
         )
     ).all()
-    away = {
-        (g, p)
-        for g, p in await session.execute(
-            select(CaptainAway.group_id, CaptainAway.person_id).where(
+    # Away is a person's, not a group's: a backup away from their own group is away here too.
+    away = set(
+        await session.scalars(
+            select(CaptainAway.person_id).where(
                 CaptainAway.starts_on <= day, CaptainAway.ends_on >= day
             )
         )
-    }
+    )
     result = []
     for (
         gid,
@@ -112,9 +112,9 @@ async def due_people(
     ) in groups:
         # The captain, unless away today: then the backup, else the grid leader (/away).  A
         # captain not yet bound to Telegram is not replaced: the summary lists them instead.
-        if cap is not None and (gid, cap) not in away:
+        if cap is not None and cap not in away:
             chosen = (cap, cap_tg, cap_n, False) if cap_tg is not None else None
-        elif bak is not None and bak_tg is not None and (gid, bak) not in away:
+        elif bak is not None and bak_tg is not None and bak not in away:
             chosen = (bak, bak_tg, bak_n, True)
         else:
             chosen = (

@@ -12,11 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import CaptainAway, CommunityAdmin, Grid, NeighbourGroup, Person
 
 
-async def is_away(*, session: AsyncSession, group_id: int, person_id: int, today: date) -> bool:
-    """True when ``person_id`` declared themself away from ``group_id`` on ``today``."""
+async def is_away(*, session: AsyncSession, person_id: int, today: date) -> bool:
+    """True when ``person_id`` declared themself away on ``today``.
+
+    A person is away from every group at once: the period is recorded under the groups
+    they captain, but it also keeps the work of a group they back up from reaching them.
+    """
     row = await session.scalar(
         select(CaptainAway.id).where(
-            CaptainAway.group_id == group_id,
             CaptainAway.person_id == person_id,
             CaptainAway.starts_on <= today,
             CaptainAway.ends_on >= today,
@@ -51,7 +54,7 @@ async def responsible_for(
             continue
         person = await session.get(Person, person_id)
         if _reachable(person) and not await is_away(
-            session=session, group_id=group_id, person_id=person_id, today=today
+            session=session, person_id=person_id, today=today
         ):
             return Responsible((person_id,), role)
     grid = await session.get(Grid, group.grid_id)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from demo.seed import seed_demo
 from settings import Settings
 from storage import reports as svc
+from storage.checkins import due_people
 from storage.models import NeighbourGroup, OutboxMessage, Person, Report, ReportEvent, ReportPhoto
 from storage.people import Actor, load_actor
 from storage.report_flow import ActionResult, ReportConfig, perform
@@ -308,6 +309,30 @@ async def test_new_report_goes_to_whoever_answers_today(db: Db, situation: str) 
     want = cast[expected]
     assert [(m.person_id, m.chat_id) for m in rows] == [(want.person_id, want.telegram_id)]
     assert rows[0].payload["buttons"] and rows[0].payload["reroute"] is True
+
+
+async def test_a_backup_away_from_their_own_group_is_away_for_every_group(db: Db) -> None:
+    """The backup captain is a captain elsewhere and declared /away there (away periods are
+    recorded under the groups one captains): with the captain away too, this group's new
+    reports and check-in reminders go to the grid leader, not to the away backup."""
+    async with db.begin() as session:
+        cast = await _cast(session)
+        group, day = cast["reporter"].group_id, T0.astimezone(CONFIG.tz).date()
+        other = await session.scalar(
+            select(NeighbourGroup).where(NeighbourGroup.id != group).limit(1)
+        )
+        other.captain_id = cast["backup"].person_id
+        for person, where in ((cast["captain"], group), (cast["backup"], other.id)):
+            await set_away(session=session, group_ids=(where,), person_id=person.person_id,
+                           starts=day, ends=day, now=T0)  # fmt: skip
+        await _file(session, cast)
+        due = await due_people(
+            session=session, day=day, community_ids={other.community_id}, is_working=lambda c: True
+        )
+    rows = [m for m in await Flow(db, cast, 0).outbox() if m.kind == "report_new"]
+    assert [m.person_id for m in rows] == [cast["grid"].person_id]
+    (ours,) = [d for d in due if d.group_id == group]
+    assert ours.person_id == cast["grid"].person_id and ours.stand_in
 
 
 async def test_group_chat_summary_hides_the_reporter(db: Db) -> None:
