@@ -28,11 +28,18 @@ from storage.report_queries import followers_of
 from storage.routing import responsible_for
 
 _DIGITS = re.compile(r"\d[\d\s-]{5,}\d")
+#: Door numbers: any run of three or more digits ("301", "3-502", "1203") and a number
+#: followed by 室 or 户; building and unit numbers ("13栋", "2单元") are not a household.
+_DOOR = re.compile(r"\d{3,}|\d+\s*(?=[室户])")
 
 
-def mask_personal(description: str, limit: int = 80) -> str:
-    """A short excerpt safe for a group chat: phone-like digit runs masked."""
-    excerpt = _DIGITS.sub("****", description.strip())
+def mask_personal(description: str, limit: int = 80, names: Sequence[str] = ()) -> str:
+    """A short excerpt safe for a group chat: phone-like digit runs, door numbers and the
+    given names (the reporter's) masked. Other names in free text cannot be recognised."""
+    excerpt = _DOOR.sub("***", _DIGITS.sub("****", description.strip()))
+    for name in names:
+        if name and len(name.strip()) >= 2:
+            excerpt = excerpt.replace(name.strip(), "**")
     return excerpt if len(excerpt) <= limit else excerpt[: limit - 1] + "…"
 
 
@@ -165,12 +172,14 @@ class Notices:
                 await self.session.get(Building, report.building_id) if report.building_id else None
             )
             building = building_row.name if building_row else "-"  # no unit: too close to a person
+            reporter = await self.session.get(Person, report.reporter_id)  # loaded above
+            names = [reporter.display_name] if reporter and reporter.display_name else []
             summary = text(
                 "rep.notice.group_new",
                 id=report.id,
                 category=details["category"],
                 where=building,
-                excerpt=mask_personal(report.description),
+                excerpt=mask_personal(report.description, names=names),
             )
             await outbox.enqueue(
                 session=self.session,

@@ -353,6 +353,20 @@ async def test_group_chat_summary_hides_the_reporter(db: Db) -> None:
     assert chat.count("****") == 2 and "漏水" in chat
 
 
+async def test_group_chat_summary_masks_door_numbers_and_the_reporters_name(db: Db) -> None:
+    """Room numbers and the reporter's own name in the description do not reach the group
+    chat (the unit field never does); the building, the unit entrance and the problem do."""
+    async with db.begin() as session:
+        cast = await _cast(session)
+        (await session.get(NeighbourGroup, cast["reporter"].group_id)).chat_id = -100777
+        text = "2单元301室小李家门口漏水，楼上3-502也有，7室门口也湿了"
+        f = Flow(db, cast, await _file(session, cast, text=text))
+    (chat,) = [m.payload["text"]["params"]["excerpt"] for m in await f.outbox() if m.chat_id < 0]
+    for secret in ("301", "502", "7室", "小李"):
+        assert secret not in chat, (secret, chat)
+    assert chat.startswith("2单元***室**家门口漏水") and "3-***" in chat and "***室门口" in chat
+
+
 async def test_residents_never_see_each_others_names_or_phones(db: Db) -> None:
     """Across a whole life with a follower, no outbox payload addressed to one resident holds
     another resident's name or phone."""
