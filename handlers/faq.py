@@ -239,6 +239,9 @@ async def forward_button(update: Update, context: WulinContext) -> None:
                         question=question,
                     ),
                     "buttons": [[outbox.button(outbox.text("faq.btn.answer"), f"fq:ans:{row.id}")]],
+                    # The sender checks the recipient still answers for the group (the
+                    # resident's name and home are in the text): storage/notice_screen.py.
+                    "group_id": actor.group_id,
                 },
             )
     context.wake_outbox()

@@ -1,17 +1,19 @@
-"""A report notice is withheld from a recipient who lost the role between queuing and
-sending (an import, a handover) and goes to whoever handles the report now."""
+"""A report notice (or a forwarded question) is withheld from a recipient who lost the role
+between queuing and sending (an import, a handover) and goes to whoever has it now."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from storage import outbox
-from storage.models import CommunityAdmin, Grid, NeighbourGroup, Person
+from storage.models import CommunityAdmin, Grid, NeighbourGroup, OutboxMessage, Person
 from storage.notice_screen import WITHHELD, withhold_stale
 from tests.conftest import T0
 from tests.storage.test_reports import CONFIG, Db, Flow, _cast, _file
 
-LATER = T0.replace(minute=T0.minute + 1)
+LATER = T0 + timedelta(minutes=1)
 
 
 async def _claim(db: Db) -> tuple[list[outbox.Claimed], set[int]]:
@@ -78,3 +80,31 @@ async def test_an_escalation_to_a_grid_leader_who_lost_the_grid_goes_to_the_new_
     assert old.person_id == flow.pid("grid") and withheld == {old.id}
     (new,) = [m for m in await flow.outbox(old.id) if m.kind == "report_handler"]
     assert new.person_id == successor.id and new.status == outbox.PENDING
+
+
+async def test_a_forwarded_question_follows_the_group_not_the_old_captain(db: Db) -> None:
+    """A resident's question forwarded to the captain (name and home in the text) is
+    withheld when the captain was replaced before it left, and goes to the new captain;
+    one without a group (queued before the screen existed) passes unscreened."""
+    async with db.begin() as session:
+        cast = await _cast(session)
+        group_id = cast["reporter"].group_id
+        for payload in (
+            {"text": "小李 2栋 3单元：垃圾怎么分？", "group_id": group_id},
+            {"text": "旧"},
+        ):
+            await outbox.enqueue_to_person(session=session, person_id=cast["captain"].person_id,
+                                           kind="faq_forward", payload=payload, now=T0)  # fmt: skip
+        group = await session.get(NeighbourGroup, group_id)
+        group.captain_id, group.backup_captain_id = cast["backup"].person_id, None
+    claimed, withheld = await _claim(db)
+    assert [m.payload.get("group_id") for m in claimed] == [group_id, None]
+    assert withheld == {claimed[0].id}
+    async with db.begin() as session:
+        rows = list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    assert [(m.person_id, m.status) for m in rows] == [
+        (cast["captain"].person_id, outbox.FAILED),
+        (cast["captain"].person_id, outbox.PENDING),
+        (cast["backup"].person_id, outbox.PENDING),
+    ]
+    assert rows[2].payload["text"] == rows[0].payload["text"]
