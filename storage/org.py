@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -18,6 +18,7 @@ from storage.models import (
     Grid,
     NeighbourGroup,
     Person,
+    Report,
     Street,
 )
 from storage.orgfile import (
@@ -146,7 +147,16 @@ class _Importer:
             self._new(row, "groups")
             await self.session.flush()
         else:
+            moved = row.grid_id != grid.id
             self._touch(row, "groups", **values)
+            if moved:
+                # Reports copy their group's grid when filed, and policy, routing and read-outs
+                # trust that copy: move them with the group, or the old grid leader keeps
+                # seeing them (reporters' phones included) and the new one sees nothing.
+                # (Groups cannot change community: they are keyed by it.)
+                await self.session.execute(
+                    update(Report).where(Report.group_id == row.id).values(grid_id=grid.id)
+                )
         await self.buildings(row, spec.buildings)
         await ensure_group_code(session=self.session, group=row, now=self.now)
 

@@ -1,0 +1,86 @@
+"""Organisation import fixes: report copies follow a moved group, roles follow the file,
+strict CSV, phones read as text, staff identity across re-imports, forgetting reports' places."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage import reports as svc
+from storage.models import Grid, NeighbourGroup, Person, Report
+from storage.org import import_org
+from storage.orgfile import OrgFile
+from tests.conftest import T0
+
+Db = async_sessionmaker[AsyncSession]
+DEADLINES = svc.Deadlines(ack_hours=2, resolve_hours=48, confirm_days=3)
+
+
+def _org(
+    grids: dict[str, list[dict[str, Any]]],
+    admins: list[dict[str, Any]] | None = None,
+    leaders: dict[str, dict[str, Any]] | None = None,
+) -> OrgFile:
+    """One street, one community ``c1``; ``grids`` maps a grid code to its groups."""
+    community = {
+        "code": "c1",
+        "name": "社区",
+        "admins": admins or [],
+        "grids": [
+            {"code": code, "name": f"网格{code}", "leader": (leaders or {}).get(code),
+             "groups": groups}
+            for code, groups in grids.items()
+        ],
+    }  # fmt: skip
+    return OrgFile.model_validate(
+        {"version": 1, "streets": [{"code": "s1", "name": "街道", "communities": [community]}]}
+    )
+
+
+def _group(code: str, buildings: list[str] | None = None, **people: Any) -> dict[str, Any]:
+    return {"code": code, "name": f"小组{code}", "buildings": buildings or ["1栋"], **people}
+
+
+async def _import(db: Db, org: OrgFile) -> Any:
+    async with db.begin() as session:
+        return await import_org(session=session, org=org, now=T0)
+
+
+async def _file_report(db: Db, group_code: str, **draft: Any) -> int:
+    """A resident of ``group_code`` files a report; returns its id."""
+    async with db.begin() as session:
+        group = await session.scalar(
+            select(NeighbourGroup).where(NeighbourGroup.code == group_code)
+        )
+        resident = Person(
+            telegram_id=900 + group.id,
+            display_name="住户",
+            phone="13911112222",
+            created_at=T0,
+            community_id=group.community_id,
+            group_id=group.id,
+        )
+        session.add(resident)
+        await session.flush()
+        report = await svc.create_report(
+            session=session,
+            reporter_id=resident.id,
+            group_id=group.id,
+            draft=svc.Draft("repairs", "灯坏了", **draft),
+            deadlines=DEADLINES,
+            now=T0,
+        )
+        return report.id
+
+
+async def test_moved_group_takes_its_reports_to_the_new_grid(db: Db) -> None:
+    """A re-import that moves a group to another grid moves its reports' grid copy too."""
+    await _import(db, _org({"g1": [_group("n1")], "g2": [_group("n2")]}))
+    rid = await _file_report(db, "n1")
+    await _import(db, _org({"g1": [], "g2": [_group("n2"), _group("n1")]}))
+    async with db.begin() as session:
+        report = await session.get(Report, rid)
+        g2 = await session.scalar(select(Grid.id).where(Grid.code == "g2"))
+        assert report.grid_id == g2
