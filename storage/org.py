@@ -1,4 +1,9 @@
-"""Organisation import: an idempotent upsert by natural keys (export: ``org_export``)."""
+"""Organisation import: an idempotent upsert by natural keys (export: ``org_export``).
+
+Streets, communities, grids and groups are never deleted.  Roles follow the file: for every
+community in the file, its admins, grid leaders, captains and backup captains become exactly
+those the file names; a person it no longer names keeps their record but loses the role.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -99,15 +104,31 @@ class _Importer:
                 longitude=spec.longitude,
                 street_id=street.id,
             )
-        admin_ids = set()
-        for admin in spec.admins:
-            person = await self.person(row.id, admin)
-            admin_ids.add(person.id)
-            if await self.session.get(CommunityAdmin, (row.id, person.id)) is None:
-                self._new(CommunityAdmin(community_id=row.id, person_id=person.id), "admins")
+        await self.admins(row, spec.admins)
         for grid in spec.grids:
             await self.grid(row, grid)
         await self._warn_missing(row, spec)
+
+    async def admins(self, community: Community, specs: list[PersonSpec]) -> None:
+        """The community's admins become exactly those in the file (like every other role)."""
+        admin_ids = set()
+        for admin in specs:
+            person = await self.person(community.id, admin)
+            admin_ids.add(person.id)
+            if await self.session.get(CommunityAdmin, (community.id, person.id)) is None:
+                self._new(CommunityAdmin(community_id=community.id, person_id=person.id), "admins")
+        removed = await self.session.execute(
+            delete(CommunityAdmin).where(
+                CommunityAdmin.community_id == community.id,
+                CommunityAdmin.person_id.not_in(admin_ids),
+            )
+        )
+        if removed.rowcount:
+            self.summary.updated["admins removed"] += removed.rowcount
+            if not admin_ids:
+                self.summary.warnings.append(
+                    f"community {community.code}: the file names no admins, so it has none now"
+                )
 
     async def grid(self, community: Community, spec: GridSpec) -> None:
         row = await self.session.scalar(
@@ -217,7 +238,8 @@ class _Importer:
 
 
 async def import_org(*, session: AsyncSession, org: OrgFile, now: datetime) -> ImportSummary:
-    """Create or update everything in ``org``; never deletes streets, communities or groups."""
+    """Create or update everything in ``org``; never deletes streets, communities or groups,
+    but the roles of the communities in the file follow it (see the module docstring)."""
     importer = _Importer(session, now)
     for street in org.streets:
         await importer.street(street)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import reports as svc
-from storage.models import Grid, NeighbourGroup, Person, Report
+from storage.models import CommunityAdmin, Grid, NeighbourGroup, Person, Report
 from storage.org import import_org
 from storage.orgfile import OrgFile
 from tests.conftest import T0
@@ -84,3 +84,30 @@ async def test_moved_group_takes_its_reports_to_the_new_grid(db: Db) -> None:
         report = await session.get(Report, rid)
         g2 = await session.scalar(select(Grid.id).where(Grid.code == "g2"))
         assert report.grid_id == g2
+
+
+async def test_admin_missing_from_the_file_loses_the_role(db: Db) -> None:
+    """Admins follow the file like captains and grid leaders: a dropped admin is no admin."""
+    li = {"name": "李敏", "phone": "13800000001"}
+    wang = {"name": "王强", "phone": "13800000009"}
+    await _import(db, _org({"g1": [_group("n1")]}, admins=[li, wang]))
+    summary = await _import(db, _org({"g1": [_group("n1")]}, admins=[li]))
+    async with db.begin() as session:
+        admins = set(
+            await session.scalars(
+                select(Person.display_name).join(
+                    CommunityAdmin, CommunityAdmin.person_id == Person.id
+                )
+            )
+        )
+    assert admins == {"李敏"}
+    assert summary.updated["admins removed"] == 1
+
+
+async def test_file_without_admins_leaves_none_and_warns(db: Db) -> None:
+    """A community listed without admins has none after the import, with a warning."""
+    await _import(db, _org({"g1": []}, admins=[{"name": "李敏", "phone": "13800000001"}]))
+    summary = await _import(db, _org({"g1": []}))
+    async with db.begin() as session:
+        assert await session.scalar(select(CommunityAdmin.person_id)) is None
+    assert any("no admins" in w for w in summary.warnings)
