@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from typing import Any
 
 from storage.orgfile import (
@@ -32,27 +33,68 @@ CSV_COLUMNS = (
 
 def read_csv(name: str, text: str) -> Located:
     """Parse CSV text into nested data plus the row each part came from."""
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    rows = _records(name, text)
+    first = next(rows, None)
+    header = [h.strip() for h in first[1]] if first else []
     unknown = [h for h in header if h not in CSV_COLUMNS]
     if unknown:
         raise OrgFileError(
             name, "row 1", unknown[0], f"unknown column; expected {', '.join(CSV_COLUMNS)}"
         )
+    twice = [h for h in header if header.count(h) > 1]
+    if twice:
+        raise OrgFileError(name, "row 1", twice[0], "the column is there twice")
     for required in ("street_code", "community_code", "grid_code", "group_code"):
         if required not in header:
             raise OrgFileError(name, "row 1", required, "required column is missing")
     builder = _CsvBuilder(name)
-    for number, raw in enumerate(reader, start=2):
-        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
-        if None in raw:
+    for number, cells in rows:
+        if any(c.strip() for c in cells[len(header) :]):
             raise OrgFileError(name, f"row {number}", None, "more cells than columns")
+        row = {h: c.strip() for h, c in zip(header, cells, strict=False)}
         if any(row.values()):
             builder.add(number, row)
     if not builder.streets:
         raise OrgFileError(name, None, None, "the file has no rows")
     data = _finalise_csv_tree({"version": 1, "streets": list(builder.streets.values())})
     return Located(data, builder.places)
+
+
+def _records(name: str, text: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) of each non-blank record; every record must fit on one line.
+
+    A cell may legally hold a line break inside quotes, but in an organisation file that is
+    almost always a quote left open, which would swallow the rows after it; so it is refused.
+    """
+    reader = csv.reader(io.StringIO(text), strict=True)
+    line = 0
+    while True:
+        start = line + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise OrgFileError(name, f"row {start}", None, _csv_problem(str(exc))) from None
+        line = reader.line_num
+        if line > start:
+            raise OrgFileError(
+                name,
+                f"row {start}",
+                None,
+                'a cell runs over several lines: is a quote (") left open? '
+                "Close it, or remove the line breaks inside the cell",
+            )
+        if cells:
+            yield start, cells
+
+
+def _csv_problem(error: str) -> str:
+    if "field larger than field limit" in error:
+        return f"a cell is longer than {csv.field_size_limit()} characters"
+    if "unexpected end of data" in error:
+        return 'a quote (") is opened but never closed'
+    return f'not valid CSV ({error}); check the quotes (") in this row'
 
 
 class _CsvBuilder:

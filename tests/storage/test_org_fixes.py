@@ -3,15 +3,17 @@ strict CSV, phones read as text, staff identity across re-imports, forgetting re
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import reports as svc
 from storage.models import CommunityAdmin, Grid, NeighbourGroup, Person, Report
 from storage.org import import_org
-from storage.orgfile import OrgFile
+from storage.orgfile import OrgFile, OrgFileError, load_org_file
 from tests.conftest import T0
 
 Db = async_sessionmaker[AsyncSession]
@@ -111,3 +113,52 @@ async def test_file_without_admins_leaves_none_and_warns(db: Db) -> None:
     async with db.begin() as session:
         assert await session.scalar(select(CommunityAdmin.person_id)) is None
     assert any("no admins" in w for w in summary.warnings)
+
+
+CSV_HEAD = "street_code,street_name,community_code,community_name,grid_code,grid_name,"
+CSV_HEAD += "group_code,group_name,buildings,captain_name,captain_phone\n"
+CSV_ROW = "s1,街道,c1,社区,g1,网格,{code},一组,{buildings},张三,13800001111\n"
+
+
+def _csv(tmp_path: Path, *rows: str) -> Path:
+    path = tmp_path / "org.csv"
+    path.write_text(CSV_HEAD + "".join(rows), encoding="utf-8")
+    return path
+
+
+def test_csv_unclosed_quote_is_refused_naming_the_row(tmp_path: Path) -> None:
+    """An unclosed quote does not swallow the next rows: the import is refused at its row."""
+    path = _csv(
+        tmp_path,
+        CSV_ROW.format(code="n1", buildings='"1栋;2栋'),
+        CSV_ROW.format(code="n2", buildings="3栋"),
+    )
+    with pytest.raises(OrgFileError) as err:
+        load_org_file(path)
+    assert err.value.where == "row 2" and "quote" in err.value.message
+
+
+def test_csv_unclosed_quote_at_the_end_is_refused(tmp_path: Path) -> None:
+    """A quote left open in the last row is an error, not a silently completed cell."""
+    path = _csv(tmp_path, CSV_ROW.format(code="n1", buildings='"1栋;2栋'))
+    with pytest.raises(OrgFileError) as err:
+        load_org_file(path)
+    assert err.value.where == "row 2" and "quote" in err.value.message
+
+
+def test_csv_huge_cell_is_a_clear_error(tmp_path: Path) -> None:
+    """A cell over the csv module's size limit gives an OrgFileError, not a traceback."""
+    path = _csv(tmp_path, CSV_ROW.format(code="n1", buildings='"' + "栋" * 140_000 + '"'))
+    with pytest.raises(OrgFileError) as err:
+        load_org_file(path)
+    assert err.value.where == "row 2"
+
+
+def test_csv_rows_are_numbered_by_line_with_blank_lines(tmp_path: Path) -> None:
+    """Blank lines count: the error names the line an admin sees in an editor."""
+    path = _csv(
+        tmp_path, "\n", CSV_ROW.format(code="n1", buildings="1栋").replace("13800001111", "12")
+    )
+    with pytest.raises(OrgFileError) as err:
+        load_org_file(path)
+    assert err.value.where == "row 3"
