@@ -170,36 +170,47 @@ def _nearest_place(places: dict[tuple[Any, ...], str], loc: tuple[Any, ...]) -> 
 
 
 def _read_yaml(name: str, text: str) -> Located:
+    loader = yaml.SafeLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = loader.get_single_node()
+        if node is None:
+            raise OrgFileError(name, None, None, "the file is empty")
+        places: dict[tuple[Any, ...], str] = {}
+        _index_nodes(node, (), places, numeric=False)
+        data = loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else None
         raise OrgFileError(
             name, where, None, f"not valid YAML: {getattr(exc, 'problem', exc)}"
         ) from None
-    if node is None:
-        raise OrgFileError(name, None, None, "the file is empty")
-    places: dict[tuple[Any, ...], str] = {}
-    _index_nodes(node, (), places)
-    data = yaml.safe_load(text)
+    finally:
+        loader.dispose()
     if not isinstance(data, dict):
         raise OrgFileError(name, "line 1", None, "expected a mapping with 'version' and 'streets'")
     return Located(data, places)
 
 
+# Only these fields are numbers; every other plain scalar is read as the text written, so
+# YAML 1.1 does not turn a landline 05541234567 into the octal 763705719 or building 010 into 8.
+_NUMBER_FIELDS = frozenset({"version", "households", "latitude", "longitude"})
+_NUMBER_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
+
+
 def _index_nodes(
-    node: yaml.Node, path: tuple[Any, ...], places: dict[tuple[Any, ...], str]
+    node: yaml.Node, path: tuple[Any, ...], places: dict[tuple[Any, ...], str], *, numeric: bool
 ) -> None:
     places[path] = f"line {node.start_mark.line + 1}"
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             child = (*path, key.value)
-            _index_nodes(value, child, places)
+            _index_nodes(value, child, places, numeric=key.value in _NUMBER_FIELDS)
             places[child] = f"line {key.start_mark.line + 1}"
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _index_nodes(item, (*path, i), places)
+            _index_nodes(item, (*path, i), places, numeric=numeric)
+    elif not numeric and node.style is None and node.tag in _NUMBER_TAGS:
+        node.tag = "tag:yaml.org,2002:str"
 
 
 def dump_yaml(org: OrgFile) -> str:

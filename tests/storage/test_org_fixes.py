@@ -162,3 +162,43 @@ def test_csv_rows_are_numbered_by_line_with_blank_lines(tmp_path: Path) -> None:
     with pytest.raises(OrgFileError) as err:
         load_org_file(path)
     assert err.value.where == "row 3"
+
+
+YAML_ONE_GROUP = """version: 1
+streets:
+  - code: s1
+    name: 街道
+    communities:
+      - code: c1
+        name: 社区
+        households: 2380
+        latitude: 32.6
+        grids:
+          - code: g1
+            name: 网格
+            groups:
+              - code: n1
+                name: 小组
+                buildings: [010, 2栋]
+                captain: {{name: 王, phone: {phone}}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("05541234567", "05541234567"),
+        ("13800001234", "13800001234"),
+        ("0554-1234567", "0554-1234567"),
+    ],
+)
+def test_yaml_phone_is_read_as_written(tmp_path: Path, written: str, read: str) -> None:
+    """An unquoted landline with a leading 0 is not read as an octal number."""
+    path = tmp_path / "org.yaml"
+    path.write_text(YAML_ONE_GROUP.format(phone=written), encoding="utf-8")
+    org = load_org_file(path)
+    community = org.streets[0].communities[0]
+    group = community.grids[0].groups[0]
+    assert group.captain.phone == read
+    assert group.buildings == ["010", "2栋"]
+    assert (community.households, community.latitude) == (2380, 32.6)
