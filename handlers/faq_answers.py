@@ -4,6 +4,7 @@ community's FAQ (/faqanswers) and reads what residents asked in vain (/unanswere
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import (
     BaseHandler,
@@ -18,7 +19,7 @@ from handlers.context import WulinContext
 from handlers.faq import refresh_faq
 from handlers.ui import FLOW_TIMEOUT, keyboard, parse_callback, refuse_callback, reply
 from storage import faq_store, outbox
-from storage.models import FaqQuestion
+from storage.models import FaqQuestion, NeighbourGroup
 from storage.profile import community_names
 
 AWAIT_ANSWER = 50
@@ -26,16 +27,21 @@ PENDING = "faq_answering"
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
 
-def _may_answer(context: WulinContext, question: FaqQuestion) -> bool:
+async def _answerable(
+    context: WulinContext, session: AsyncSession, question_id: int
+) -> FaqQuestion | None:
+    """The question, when the actor may answer it: a captain (or backup) of the asker's
+    group, the leader of that group's grid, or an admin of its community; else None."""
     actor = context.actor
-    if actor is None:
-        return False
-    return (
-        question.group_id in actor.captain_of
-        or question.group_id in actor.backup_of
-        or question.community_id in actor.admin_of
-        or bool(actor.leads_grids)
-    )
+    question = await session.get(FaqQuestion, question_id)
+    if actor is None or question is None:
+        return None
+    if question.group_id in actor.captain_of or question.group_id in actor.backup_of:
+        return question
+    if question.community_id in actor.admin_of:
+        return question
+    group = await session.get(NeighbourGroup, question.group_id)
+    return question if group is not None and group.grid_id in actor.leads_grids else None
 
 
 async def answer_button(update: Update, context: WulinContext) -> int:
@@ -46,8 +52,8 @@ async def answer_button(update: Update, context: WulinContext) -> int:
         await refuse_callback(update, context)
         return ConversationHandler.END
     async with context.db.begin() as session:
-        question = await session.get(FaqQuestion, int(match[1]))
-    if question is None or not _may_answer(context, question):
+        question = await _answerable(context, session, int(match[1]))
+    if question is None:
         await refuse_callback(update, context, "common.not_allowed")
         return ConversationHandler.END
     await query.answer()
@@ -72,6 +78,9 @@ async def receive_answer(update: Update, context: WulinContext) -> int:
         return AWAIT_ANSWER
     now = context.clock.now()
     async with context.db.begin() as session:
+        if await _answerable(context, session, question_id) is None:
+            await reply(update, context.t("common.not_allowed"))
+            return ConversationHandler.END
         row = await faq_store.answer_question(
             session=session, question_id=question_id, answer=text, by=actor.person_id, now=now
         )

@@ -1,0 +1,77 @@
+"""Fixes found by review: forged buttons, invisible text, oversized messages, flows that
+captured each other's text, crashes on unusual input, and what a personal code reveals."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+
+from demo.updates import User
+from storage.models import FaqQuestion, NeighbourGroup, OutboxMessage, Person
+from tests.harness import Harness
+
+GRID2_LEADER = User(1007, "孙强", language_code="zh-hans", phone="13800000007")
+
+
+async def _bind(bot: Harness, phone: str, user: User) -> None:
+    async with bot.db.begin() as session:
+        await session.execute(
+            update(Person).where(Person.phone == phone).values(telegram_id=user.id, language="zh")
+        )
+
+
+async def _outbox_count(bot: Harness) -> int:
+    async with bot.db.begin() as session:
+        return int(await session.scalar(select(func.count()).select_from(OutboxMessage)) or 0)
+
+
+async def _forwarded_question(bot: Harness, people: dict) -> tuple[int, object]:
+    """The resident forwards a question to the captain; (question id, captain's message)."""
+    await bot.send(people["resident"], "社区有没有老年食堂")
+    to_captain = (await bot.press(people["resident"], "转给")).to(people["captain"])[0]
+    async with bot.db.begin() as session:
+        question_id = await session.scalar(select(FaqQuestion.id))
+    return question_id, to_captain
+
+
+# 1. Only the asker's captains, their grid leader and their community's admins may answer.
+
+
+async def test_leader_of_another_grid_cannot_answer(bot: Harness, people: dict) -> None:
+    """A forged ``fq:ans`` from the leader of another grid is refused; nothing is queued."""
+    await _bind(bot, GRID2_LEADER.phone or "", GRID2_LEADER)
+    question_id, _ = await _forwarded_question(bot, people)
+    before = await _outbox_count(bot)
+    own = (await bot.send(GRID2_LEADER, "/help")).only()
+    reply = await bot.press_data(GRID2_LEADER, own, f"fq:ans:{question_id}")
+    assert reply.alerts and reply.messages == []
+    reply = await bot.send(GRID2_LEADER, "我来回答：没有")
+    assert reply.to(people["resident"]) == []
+    assert await _outbox_count(bot) == before
+    async with bot.db.begin() as session:
+        assert (await session.get(FaqQuestion, question_id)).answered_at is None
+
+
+async def test_own_grid_leader_may_answer(bot: Harness, people: dict) -> None:
+    """The leader of the asker's grid may still answer."""
+    question_id, _ = await _forwarded_question(bot, people)
+    own = (await bot.send(people["grid"], "/help")).only()
+    await bot.press_data(people["grid"], own, f"fq:ans:{question_id}")
+    reply = await bot.send(people["grid"], "有，在党群服务中心")
+    assert "邻长回复了你的问题" in reply.to(people["resident"])[0].text
+
+
+async def test_answer_is_rechecked_when_the_text_arrives(bot: Harness, people: dict) -> None:
+    """A captain who lost the group between the button and the text cannot answer."""
+    _, to_captain = await _forwarded_question(bot, people)
+    captain = people["captain"]
+    await bot.press(captain, "回复居民", message=to_captain)
+    async with bot.db.begin() as session:
+        await session.execute(
+            update(NeighbourGroup)
+            .where(NeighbourGroup.code == "g1-heping")
+            .values(captain_id=None, backup_captain_id=None)
+        )
+    before = await _outbox_count(bot)
+    reply = await bot.send(captain, "有，在党群服务中心")
+    assert reply.to(people["resident"]) == [] and reply.messages
+    assert await _outbox_count(bot) == before
