@@ -31,6 +31,9 @@ from storage.people import actor_of
 CHOOSE_BUILDING, ENTER_UNIT, CONFIRM_MOVE, AWAIT_CONTACT = range(4)
 PRIVATE = filters.ChatType.PRIVATE
 PENDING_CODE = "pending_personal_code"
+#: The group invite the person entered and was asked about moving to (the move button's
+#: id must match it: a forged ``join:move:<id>`` would join a group without its code).
+PENDING_MOVE = "pending_move_invite"
 
 
 async def start(update: Update, context: WulinContext) -> int:
@@ -70,6 +73,7 @@ async def _join(update: Update, context: WulinContext, invite_id: int, *, move: 
         await reply(update, context.t("start.already_member", group=view.group))
         return ConversationHandler.END
     if view.status == "other":
+        context.user_data[PENDING_MOVE] = view.invite_id
         markup = keyboard(
             [
                 [(context.t("start.move_yes"), f"join:move:{view.invite_id}")],
@@ -98,6 +102,10 @@ async def confirm_move(update: Update, context: WulinContext) -> int:
     if query is None or match is None:
         await refuse_callback(update, context)
         return ConversationHandler.END
+    if match[1] is not None and context.user_data.get(PENDING_MOVE) != int(match[1]):
+        await refuse_callback(update, context)
+        return CONFIRM_MOVE
+    context.user_data.pop(PENDING_MOVE, None)
     await query.answer()
     if match[1] is None:
         user = update.effective_user
@@ -243,6 +251,7 @@ async def awaiting_contact(update: Update, context: WulinContext) -> int:
 async def cancel(update: Update, context: WulinContext) -> int:
     """/cancel inside the joining flow."""
     context.user_data.pop(PENDING_CODE, None)
+    context.user_data.pop(PENDING_MOVE, None)
     await reply(update, context.t("common.cancelled"), reply_markup=ReplyKeyboardRemove())
     return ConversationHandler.END
 

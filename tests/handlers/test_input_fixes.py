@@ -6,7 +6,13 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 
 from demo.updates import User
-from storage.models import FaqQuestion, NeighbourGroup, OutboxMessage, Person
+from storage.models import (
+    FaqQuestion,
+    InviteCode,
+    NeighbourGroup,
+    OutboxMessage,
+    Person,
+)
 from tests.harness import Harness
 
 GRID2_LEADER = User(1007, "孙强", language_code="zh-hans", phone="13800000007")
@@ -75,3 +81,30 @@ async def test_answer_is_rechecked_when_the_text_arrives(bot: Harness, people: d
     reply = await bot.send(captain, "有，在党群服务中心")
     assert reply.to(people["resident"]) == [] and reply.messages
     assert await _outbox_count(bot) == before
+
+
+# 2. The "move" button only moves to the group whose code the person entered.
+
+
+async def _group_of(bot: Harness, user: User) -> str:
+    async with bot.db.begin() as session:
+        return await session.scalar(
+            select(NeighbourGroup.code)
+            .join(Person, Person.group_id == NeighbourGroup.id)
+            .where(Person.telegram_id == user.id)
+        )
+
+
+async def test_forged_move_button_cannot_join_another_group(bot: Harness, people: dict) -> None:
+    """``join:move:<id of a code never entered>`` is refused; the resident stays put."""
+    resident = people["resident"]
+    async with bot.db.begin() as session:
+        other_invite = await session.scalar(
+            select(InviteCode.id).where(InviteCode.code == "demo-huayuan")
+        )
+    message = (await bot.send(resident, "/start demo-chunshen")).only()
+    reply = await bot.press_data(resident, message, f"join:move:{other_invite}")
+    assert reply.alerts and reply.messages == []
+    assert await _group_of(bot, resident) == "g1-heping"
+    await bot.press(resident, "换到新小组", message=message)
+    assert await _group_of(bot, resident) == "g1-chunshen"
