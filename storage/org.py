@@ -104,6 +104,11 @@ class _Importer:
                 longitude=spec.longitude,
                 street_id=street.id,
             )
+        # The phones the file gives each name in this community (see _other_key).
+        self.phones: dict[str, set[str]] = {}
+        for _, person in spec.staff():
+            if person.phone:
+                self.phones.setdefault(person.name, set()).add(staff_key(person))
         await self.admins(row, spec.admins)
         for grid in spec.grids:
             await self.grid(row, grid)
@@ -210,6 +215,8 @@ class _Importer:
             select(Person).where(Person.community_id == community_id, Person.staff_key == key)
         )
         if person is None:
+            person = await self._other_key(community_id, spec, key)
+        if person is None:
             person = Person(
                 community_id=community_id,
                 staff_key=key,
@@ -222,6 +229,35 @@ class _Importer:
         else:
             self._touch(person, "people", display_name=spec.name, phone=spec.phone)
         await ensure_personal_code(session=self.session, person=person, now=self.now)
+        return person
+
+    async def _other_key(self, community_id: int, spec: PersonSpec, key: str) -> Person | None:
+        """The same staff member's record under their former key, re-keyed: when the file
+        adds (or drops) the phone of someone it used to name without (with) one.
+
+        Without this, the role would move to a new record and the Telegram account bound to
+        the old one could not redeem the new code ("taken").  Used only when unambiguous:
+        the file validator already refuses a name given both with and without a phone.
+        """
+        if spec.phone is not None:
+            if len(self.phones.get(spec.name, ())) != 1:
+                return None  # two namesakes with phones: which one was the old record?
+            where = Person.staff_key == f"name:{spec.name}"
+        else:
+            where = Person.staff_key.like("tel:%") & (Person.display_name == spec.name)
+        found = list(
+            await self.session.scalars(
+                select(Person).where(Person.community_id == community_id, where).limit(2)
+            )
+        )
+        if len(found) != 1:
+            return None
+        person = found[0]
+        person.staff_key = key
+        change = f"phone {spec.phone} added" if spec.phone else f"phone {person.phone} removed"
+        self.summary.warnings.append(
+            f"{spec.name}: {change}; kept as the same person (roles and Telegram link)"
+        )
         return person
 
     async def _warn_missing(self, community: Community, spec: CommunitySpec) -> None:

@@ -97,7 +97,18 @@ class CommunitySpec(_Strict):
     def _unique_codes(self) -> CommunitySpec:
         _no_duplicates((g.code for g in self.grids), "grid code")
         _no_duplicates((n.code for g in self.grids for n in g.groups), "group code")
+        _distinguishable_staff(self.staff())
         return self
+
+    def staff(self) -> list[tuple[str, PersonSpec]]:
+        """Every person the community names, with the role, e.g. ``("captain of n1", …)``."""
+        named: list[tuple[str, PersonSpec | None]] = [("admin", p) for p in self.admins]
+        for grid in self.grids:
+            named.append((f"leader of grid {grid.code}", grid.leader))
+            for g in grid.groups:
+                named.append((f"captain of {g.code}", g.captain))
+                named.append((f"backup captain of {g.code}", g.backup_captain))
+        return [(role, p) for role, p in named if p is not None]
 
 
 class StreetSpec(_Strict):
@@ -119,6 +130,22 @@ class OrgFile(_Strict):
         _no_duplicates((s.code for s in self.streets), "street code")
         _no_duplicates((c.code for s in self.streets for c in s.communities), "community code")
         return self
+
+
+def _distinguishable_staff(staff: list[tuple[str, PersonSpec]]) -> None:
+    """Staff are told apart by phone, else by name: a name given without a phone may stand
+    for one role only, or two namesakes would become one person holding both roles."""
+    by_name: dict[str, list[tuple[str, PersonSpec]]] = {}
+    for role, person in staff:
+        by_name.setdefault(person.name, []).append((role, person))
+    for name, roles in by_name.items():
+        if len(roles) > 1 and any(p.phone is None for _, p in roles):
+            listed = ", ".join(role for role, _ in roles)
+            raise ValueError(
+                f"{name} is named for several roles ({listed}) but not always with a phone, so "
+                "it is unclear whether this is one person: give the phone every time (the same "
+                "phone if it is one person, their own phones if they are namesakes)"
+            )
 
 
 def _no_duplicates(codes: Iterable[str], what: str) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -202,3 +203,52 @@ def test_yaml_phone_is_read_as_written(tmp_path: Path, written: str, read: str) 
     assert group.captain.phone == read
     assert group.buildings == ["010", "2栋"]
     assert (community.households, community.latitude) == (2380, 32.6)
+
+
+async def _captain(db: Db, group_code: str) -> Person:
+    async with db.begin() as session:
+        group = await session.scalar(
+            select(NeighbourGroup).where(NeighbourGroup.code == group_code)
+        )
+        return await session.get(Person, group.captain_id)
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ({"name": "张伟"}, {"name": "张伟", "phone": "13800001111"}),
+        ({"name": "张伟", "phone": "13800001111"}, {"name": "张伟"}),
+    ],
+)
+async def test_staff_member_keeps_their_record_when_a_phone_is_added_or_removed(
+    db: Db, before: dict[str, str], after: dict[str, str]
+) -> None:
+    """Adding (or removing) the phone of a bound captain keeps the same record and binding."""
+    await _import(db, _org({"g1": [_group("n1", captain=before)]}))
+    first = await _captain(db, "n1")
+    async with db.begin() as session:
+        (await session.get(Person, first.id)).telegram_id = 77
+    summary = await _import(db, _org({"g1": [_group("n1", captain=after)]}))
+    now = await _captain(db, "n1")
+    assert (now.id, now.telegram_id, now.phone) == (first.id, 77, after.get("phone"))
+    assert summary.created["people"] == 0
+    assert any("张伟" in w for w in summary.warnings)
+
+
+@pytest.mark.parametrize(
+    "second",
+    [{"name": "王芳"}, {"name": "王芳", "phone": "13800002222"}],
+)
+def test_same_name_without_phone_in_two_roles_is_refused(second: dict[str, str]) -> None:
+    """Two 王芳 without a phone (or one with, one without) cannot be told apart: refused."""
+    with pytest.raises(ValidationError, match=r"王芳.*captain of n1.*captain of n2"):
+        _org({"g1": [_group("n1", captain={"name": "王芳"}), _group("n2", captain=second)]})
+
+
+def test_same_name_with_phones_in_two_roles_is_fine() -> None:
+    """One person with a phone may hold several roles; two phones are two people."""
+    wang = {"name": "王芳", "phone": "13800002222"}
+    _org(
+        {"g1": [_group("n1", captain=wang), _group("n2", backup_captain=wang)]},
+        leaders={"g1": wang},
+    )
