@@ -196,16 +196,21 @@ class _Importer:
             elif building.position != position:
                 building.position = position
         for name, building in existing.items():
+            # Reports would lose their building (ON DELETE SET NULL), residents their home.
             residents = await self.session.scalar(
                 select(Person.id).where(Person.building_id == building.id).limit(1)
             )
-            if residents is None:
+            reports = await self.session.scalar(
+                select(Report.id).where(Report.building_id == building.id).limit(1)
+            )
+            if residents is None and reports is None:
                 await self.session.delete(building)
                 self.summary.updated["buildings removed"] += 1
             else:
+                who = "residents live there" if residents is not None else "reports point to it"
                 self.summary.warnings.append(
                     f"group {group.code}: building {name!r} is no longer in the file but "
-                    "residents live there; it was kept"
+                    f"{who}; it was kept"
                 )
         await self.session.flush()
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import reports as svc
-from storage.models import CommunityAdmin, Grid, NeighbourGroup, Person, Report
+from storage.models import Building, CommunityAdmin, Grid, NeighbourGroup, Person, Report
 from storage.org import import_org
 from storage.orgfile import OrgFile, OrgFileError, load_org_file
 from tests.conftest import T0
@@ -252,3 +252,15 @@ def test_same_name_with_phones_in_two_roles_is_fine() -> None:
         {"g1": [_group("n1", captain=wang), _group("n2", backup_captain=wang)]},
         leaders={"g1": wang},
     )
+
+
+async def test_renamed_building_that_reports_point_to_is_kept(db: Db) -> None:
+    """A building dropped from the file stays while a report points to it, with a warning."""
+    await _import(db, _org({"g1": [_group("n1", ["1栋", "2栋"])]}))
+    async with db.begin() as session:
+        building = await session.scalar(select(Building).where(Building.name == "2栋"))
+    rid = await _file_report(db, "n1", building_id=building.id)
+    summary = await _import(db, _org({"g1": [_group("n1", ["1栋", "二栋"])]}))
+    async with db.begin() as session:
+        assert (await session.get(Report, rid)).building_id == building.id
+    assert any("2栋" in w and "report" in w for w in summary.warnings)
