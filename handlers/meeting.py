@@ -4,6 +4,7 @@ RSVP buttons for captains, attendance buttons after the meeting."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
@@ -92,20 +93,52 @@ async def _set(update: Update, context: WulinContext, args: list[str]) -> None:
         await reply(update, context.t("mt.no_place"))
         return
     time_text = f"{at.hour:02d}:{at.minute:02d}"
+    grid_ids = context.actor.leads_grids  # type: ignore[union-attr]
+    now = context.clock.now()
     async with context.db.begin() as session:
-        for grid_id in context.actor.leads_grids:  # type: ignore[union-attr]
-            await meetings.set_meeting(
+        for grid_id in grid_ids:
+            meeting = await meetings.set_meeting(
                 session=session,
                 grid_id=grid_id,
                 weekday=weekday,
                 time=time_text,
                 place=place,
-                now=context.clock.now(),
+                now=now,
             )
+            moved = await meetings.reschedule_upcoming(
+                session=session, meeting=meeting, local_now=now.astimezone(context.settings.tz)
+            )
+            await _tell_squad(context, session, meeting, moved)
     await register_jobs(context.application)
+    context.wake_outbox()
     await reply(
         update, context.t("mt.set", weekday=_weekday(context, weekday), time=time_text, place=place)
     )
+
+
+async def _tell_squad(
+    context: WulinContext, session: Any, meeting: Any, moved: list[meetings.Moved]
+) -> None:
+    """Captains reminded of a meeting that has now moved are told where and when it is."""
+    now, tz = context.clock.now(), context.settings.tz
+    new = next_meeting(meeting.weekday, meeting.time, tz, now).strftime("%m-%d %H:%M")
+    for old in moved:
+        text = outbox.text(
+            "mt.change_notice",
+            old=f"{old.day:%m-%d} {old.time}",
+            old_place=old.place,
+            new=new,
+            place=meeting.place,
+        )
+        for person_id, _ in await meetings.squad(session=session, grid_id=meeting.grid_id):
+            await outbox.enqueue_to_person(
+                session=session,
+                person_id=person_id,
+                kind="mt_change",
+                now=now,
+                payload={"text": text},
+                dedup_key=f"{person_id}:mt_change:{old.day.isoformat()}:{now.timestamp():.0f}",
+            )
 
 
 async def _skip(update: Update, context: WulinContext, text: str) -> None:
@@ -157,7 +190,10 @@ async def rsvp_button(update: Update, context: WulinContext) -> None:
             if occ
             else set()
         )
-        if occ is None or actor.person_id not in squad:
+        if occ is None:  # forged, or a meeting moved to another day since
+            await refuse_callback(update, context)
+            return
+        if actor.person_id not in squad:
             await refuse_callback(update, context, "common.not_allowed")
             return
         await query.answer()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import lifecycle as lc
@@ -43,6 +43,53 @@ async def set_meeting(
     meeting.weekday, meeting.time, meeting.place, meeting.updated_at = weekday, time, place, now
     await session.flush()
     return meeting
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    """A coming dated meeting that a schedule change touched, as it was before."""
+
+    day: date
+    time: str
+    place: str
+
+
+async def reschedule_upcoming(
+    *, session: AsyncSession, meeting: Meeting, local_now: datetime
+) -> list[Moved]:
+    """Bring the grid's dated meetings not yet started in line with a changed schedule.
+
+    A reminder already created the coming meeting with the old time and place.  On the same
+    weekday it takes the new time and place (answers stay); on another weekday it is removed
+    with its answers, and the new day's is created by its own reminder.  Skipped meetings
+    stay skipped; a meeting the new time would put in the past keeps its old time.
+    """
+    today, hhmm = local_now.date(), f"{local_now.hour:02d}:{local_now.minute:02d}"
+    rows = await session.scalars(
+        select(MeetingOccurrence).where(
+            MeetingOccurrence.grid_id == meeting.grid_id,
+            MeetingOccurrence.day >= today,
+            MeetingOccurrence.skipped.is_(False),
+        )
+    )
+    moved = []
+    for row in list(rows):
+        if (row.day, row.time) <= (today, hhmm):
+            continue  # under way or held
+        before = Moved(row.day, row.time, row.place)
+        if row.day.isoweekday() != meeting.weekday:
+            await session.execute(delete(MeetingRsvp).where(MeetingRsvp.occurrence_id == row.id))
+            await session.delete(row)
+        elif (row.time, row.place) != (meeting.time, meeting.place) and (
+            row.day,
+            meeting.time,
+        ) > (today, hhmm):
+            row.time, row.place = meeting.time, meeting.place
+        else:
+            continue
+        moved.append(before)
+    await session.flush()
+    return moved
 
 
 async def occurrence(
