@@ -10,7 +10,15 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import outbox
-from storage.models import CommunityAdmin, Grid, InviteCode, NeighbourGroup, OutboxMessage, Person
+from storage.models import (
+    CommunityAdmin,
+    Grid,
+    InviteCode,
+    NeighbourGroup,
+    OutboxMessage,
+    Person,
+    Report,
+)
 from storage.profile import group_leaders
 
 
@@ -23,7 +31,8 @@ class ForgetOutcome:
 
 
 async def forget_person(*, session: AsyncSession, person_id: int, now: datetime) -> ForgetOutcome:
-    """Erase the person's personal data (PIPL): name, phone, Telegram id, home, roles.
+    """Erase the person's personal data (PIPL): name, phone, Telegram id, home, roles, and
+    the unit and location of their reports.
 
     The row stays, anonymous, so reports keep a valid author.  Staff roles are released so
     nobody keeps routing work to an account that no longer exists.
@@ -50,6 +59,13 @@ async def forget_person(*, session: AsyncSession, person_id: int, now: datetime)
         CommunityAdmin.__table__.delete().where(CommunityAdmin.person_id == person_id)
     )
     await session.execute(InviteCode.__table__.delete().where(InviteCode.person_id == person_id))
+    # Where they live is personal: the unit and map pin of their own reports go too (the
+    # description and the building stay: they are about the problem, not the person).
+    await session.execute(
+        update(Report)
+        .where(Report.reporter_id == person_id)
+        .values(unit=None, latitude=None, longitude=None)
+    )
     # Queued messages carry their chat id, which is personal data too.
     await session.execute(
         OutboxMessage.__table__.delete().where(OutboxMessage.person_id == person_id)

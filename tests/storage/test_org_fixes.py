@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import reports as svc
+from storage.forget import forget_person
 from storage.models import Building, CommunityAdmin, Grid, NeighbourGroup, Person, Report
 from storage.org import import_org
 from storage.orgfile import OrgFile, OrgFileError, load_org_file
@@ -264,3 +265,16 @@ async def test_renamed_building_that_reports_point_to_is_kept(db: Db) -> None:
     async with db.begin() as session:
         assert (await session.get(Report, rid)).building_id == building.id
     assert any("2栋" in w and "report" in w for w in summary.warnings)
+
+
+async def test_forgetme_clears_the_unit_and_pin_of_own_reports(db: Db) -> None:
+    """/forgetme clears unit and location of the person's reports; the description stays."""
+    await _import(db, _org({"g1": [_group("n1")]}))
+    rid = await _file_report(db, "n1", unit="3单元501", latitude=32.6, longitude=117.0)
+    async with db.begin() as session:
+        report = await session.get(Report, rid)
+        await forget_person(session=session, person_id=report.reporter_id, now=T0)
+    async with db.begin() as session:
+        report = await session.get(Report, rid)
+        assert (report.unit, report.latitude, report.longitude) == (None, None, None)
+        assert report.description == "灯坏了"
