@@ -47,6 +47,15 @@ from storage import report_queries
 from storage import reports as svc
 
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+#: Printable characters that show as blank (Hangul and braille fillers): dropped like the
+#: zero-width ones, so a "description" of them alone is empty.
+BLANKS = dict.fromkeys(map(ord, "\u115f\u1160\u3164\u2800\uffa0"))
+
+
+def clean_text(text: str) -> str:
+    """The text without control, format (zero-width) and blank filler characters, trimmed."""
+    kept = "".join(ch for ch in text if ch.isprintable() or ch == "\n")
+    return kept.translate(BLANKS).strip()
 
 
 async def report_start(update: Update, context: WulinContext) -> int:
@@ -55,7 +64,9 @@ async def report_start(update: Update, context: WulinContext) -> int:
     if actor is None or actor.group_id is None:
         await reply(update, context.t("rep.need_group"))
         return ConversationHandler.END
-    text = " ".join(context.args or []).strip()
+    text = clean_text(" ".join(context.args or []))
+    if context.args and not text:
+        await reply(update, context.t("rep.description_empty"))  # then the form opens
     category = guess_category(text, tuple(context.settings.report_categories)) if text else None
     candidates = None
     async with context.reader.begin() as session:
@@ -114,7 +125,7 @@ async def choose_category(update: Update, context: WulinContext) -> int:
 
 async def _set_description(update: Update, context: WulinContext, text: str) -> str:
     limit = context.settings.report_max_description
-    cleaned = "".join(ch for ch in text if ch.isprintable() or ch == "\n").strip()
+    cleaned = clean_text(text)
     if len(cleaned) > limit:
         await reply(update, context.t("rep.description_trimmed", limit=limit))
         cleaned = cleaned[:limit]
@@ -129,7 +140,7 @@ async def receive_description(update: Update, context: WulinContext) -> int:
     text = message.text or message.caption or ""
     if message.photo:
         _add_photo(context, draft, message.photo[-1].file_id)
-    if not text.strip():
+    if not clean_text(text):
         await reply(update, context.t("rep.description_empty"))
         return DESCRIPTION
     draft.description = await _set_description(update, context, text)

@@ -12,6 +12,7 @@ from storage.models import (
     NeighbourGroup,
     OutboxMessage,
     Person,
+    Report,
 )
 from tests.harness import Harness
 
@@ -108,3 +109,29 @@ async def test_forged_move_button_cannot_join_another_group(bot: Harness, people
     assert await _group_of(bot, resident) == "g1-heping"
     await bot.press(resident, "换到新小组", message=message)
     assert await _group_of(bot, resident) == "g1-chunshen"
+
+
+# 3. A description of invisible characters only is empty.
+
+
+async def test_zero_width_description_is_empty(bot: Harness, people: dict) -> None:
+    """Zero-width characters only: "cannot be empty", asked again; a real text then files."""
+    resident = people["resident"]
+    await bot.send(resident, "/report")
+    await bot.press(resident, "其他")
+    assert "不能为空" in (await bot.send(resident, "\u200b\u200d\u2060")).only().text
+    await bot.send(resident, "楼道灯不亮")
+    await bot.press(resident, "不加照片")
+    await bot.press(resident, "不提供位置")
+    reply = await bot.press(resident, "提交")
+    assert "已提交" in reply.to(resident)[0].text
+
+
+async def test_zero_width_one_shot_report_is_empty(bot: Harness, people: dict) -> None:
+    """``/report <zero-width>`` files nothing: "cannot be empty", and the form opens."""
+    resident = people["resident"]
+    reply = await bot.send(resident, "/report \u200b")
+    assert "不能为空" in reply.texts[0]
+    assert reply.messages[-1].buttons  # the category buttons of the form
+    async with bot.db.begin() as session:
+        assert await session.scalar(select(func.count()).select_from(Report)) == 0
