@@ -22,9 +22,48 @@ from storage import faq_store, outbox
 from storage.models import FaqQuestion, NeighbourGroup
 from storage.profile import community_names
 
+#: Telegram's limit is 4,096 characters (counted in UTF-16 units); a page stays below it
+#: with room for the template around the texts.
+PAGE_UNITS = 3900
+#: An answer as sent and stored (the store keeps at most 2,000 characters): with a question
+#: shortened to QUESTION_UNITS, the resident's message always fits.
+ANSWER_UNITS = 2000
+QUESTION_UNITS = 1000
 AWAIT_ANSWER = 50
 PENDING = "faq_answering"
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def fit(text: str, units: int) -> str:
+    """``text`` shortened (with "…") to at most ``units`` UTF-16 code units."""
+    if _units(text) <= units:
+        return text
+    out, used = [], 1
+    for ch in text:
+        used += _units(ch)
+        if used > units:
+            break
+        out.append(ch)
+    return "".join(out) + "…"
+
+
+def pages(blocks: list[str], sep: str, units: int = PAGE_UNITS) -> list[list[int]]:
+    """Indices of ``blocks`` grouped into messages of at most ``units`` each (every block is
+    assumed to fit on its own)."""
+    out: list[list[int]] = []
+    used = units + 1
+    for i, block in enumerate(blocks):
+        size = _units(block) + _units(sep)
+        if used + size > units:
+            out.append([])
+            used = 0
+        out[-1].append(i)
+        used += size
+    return out
 
 
 async def _answerable(
@@ -76,13 +115,14 @@ async def receive_answer(update: Update, context: WulinContext) -> int:
         context.user_data[PENDING] = question_id
         await reply(update, context.t("rep.note_empty"))
         return AWAIT_ANSWER
+    answer = fit(text, ANSWER_UNITS)
     now = context.clock.now()
     async with context.db.begin() as session:
         if await _answerable(context, session, question_id) is None:
             await reply(update, context.t("common.not_allowed"))
             return ConversationHandler.END
         row = await faq_store.answer_question(
-            session=session, question_id=question_id, answer=text, by=actor.person_id, now=now
+            session=session, question_id=question_id, answer=answer, by=actor.person_id, now=now
         )
         if row is not None:
             await outbox.enqueue_to_person(
@@ -92,7 +132,9 @@ async def receive_answer(update: Update, context: WulinContext) -> int:
                 now=now,
                 payload={
                     "text": outbox.text(
-                        "faq.answer.to_resident", question=row.question, answer=text
+                        "faq.answer.to_resident",
+                        question=fit(row.question, QUESTION_UNITS),
+                        answer=answer,
                     )
                 },
             )
@@ -111,7 +153,10 @@ async def receive_answer(update: Update, context: WulinContext) -> int:
         await reply(update, context.t("faq.answer.already"))
         return ConversationHandler.END
     context.wake_outbox()
-    await reply(update, context.t("faq.answer.sent"))
+    sent = context.t("faq.answer.sent")
+    if answer != text:
+        sent += "\n" + context.t("faq.answer.trimmed", limit=ANSWER_UNITS)
+    await reply(update, sent)
     return ConversationHandler.END
 
 
@@ -133,15 +178,24 @@ async def faqanswers_command(update: Update, context: WulinContext) -> None:
     if not rows:
         await reply(update, context.t("faq.promote.none"))
         return
+    # Shortened, and over several messages when long: each must fit Telegram's limit.
     lines = [
-        context.t("faq.promote.line", id=r.id, question=r.question, answer=r.answer) for r in rows
+        context.t(
+            "faq.promote.line",
+            id=r.id,
+            question=fit(r.question, 300),
+            answer=fit(r.answer or "", 1500),
+        )
+        for r in rows
     ]
-    buttons = [[(context.t("faq.promote.btn", id=r.id), f"fq:pr:{r.id}")] for r in rows]
-    await reply(
-        update,
-        "\n\n".join([context.t("faq.promote.title"), *lines]),
-        reply_markup=keyboard(buttons),
-    )
+    blocks = [context.t("faq.promote.title"), *lines]
+    for page in pages(blocks, "\n\n"):
+        buttons = [
+            [(context.t("faq.promote.btn", id=rows[i - 1].id), f"fq:pr:{rows[i - 1].id}")]
+            for i in page
+            if i > 0
+        ]
+        await reply(update, "\n\n".join(blocks[i] for i in page), reply_markup=keyboard(buttons))
 
 
 async def promote_button(update: Update, context: WulinContext) -> None:
@@ -181,10 +235,13 @@ async def unanswered_command(update: Update, context: WulinContext) -> None:
     if not rows:
         await reply(update, context.t("faq.unanswered.none"))
         return
-    lines = [context.t("faq.unanswered.line", count=r.count, sample=r.sample[:80]) for r in rows]
-    await reply(
-        update, "\n".join([context.t("faq.unanswered.title") + " " + "、".join(names), *lines])
-    )
+    lines = [
+        context.t("faq.unanswered.line", count=r.count, sample=fit(r.sample[:80], 160))
+        for r in rows
+    ]
+    blocks = [fit(context.t("faq.unanswered.title") + " " + "、".join(names), 1000), *lines]
+    for page in pages(blocks, "\n"):
+        await reply(update, "\n".join(blocks[i] for i in page))
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]

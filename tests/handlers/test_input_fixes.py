@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, update
 
-from demo.updates import User
+from demo.updates import User, utf16_len
 from storage.models import (
     FaqQuestion,
     InviteCode,
@@ -135,3 +135,47 @@ async def test_zero_width_one_shot_report_is_empty(bot: Harness, people: dict) -
     assert reply.messages[-1].buttons  # the category buttons of the form
     async with bot.db.begin() as session:
         assert await session.scalar(select(func.count()).select_from(Report)) == 0
+
+
+# 4. Every message fits Telegram's 4,096 characters (counted in UTF-16 units here).
+
+
+async def test_long_answer_reaches_the_resident(bot: Harness, people: dict) -> None:
+    """A 3,800-character answer (or 1,900 emoji) to a long question arrives, shortened,
+    exactly as stored."""
+    for answer in ("答" * 3800, "😀" * 1900):
+        await bot.send(people["resident"], "社区有没有老年食堂" + "呀" * 480)
+        to_captain = (await bot.press(people["resident"], "转给")).to(people["captain"])[0]
+        await bot.press(people["captain"], "回复居民", message=to_captain)
+        reply = await bot.send(people["captain"], answer)
+        (to_resident,) = reply.to(people["resident"])
+        assert utf16_len(to_resident.text) <= 4096
+        async with bot.db.begin() as session:
+            stored = await session.scalar(
+                select(FaqQuestion.answer).order_by(FaqQuestion.id.desc()).limit(1)
+            )
+        assert stored and stored in to_resident.text
+
+
+async def test_faqanswers_list_fits_and_offers_every_answer(bot: Harness, people: dict) -> None:
+    """Ten long answers: each listing message fits, and all ten can be promoted."""
+    async with bot.db.begin() as session:
+        resident = await session.scalar(select(Person).where(Person.telegram_id == 1001))
+        for n in range(10):
+            session.add(
+                FaqQuestion(
+                    asker_id=resident.id,
+                    group_id=resident.group_id,
+                    community_id=resident.community_id,
+                    question=f"问题{n}" + "问" * 495,
+                    lang="zh",
+                    created_at=bot.now(),
+                    answer=f"回答{n}" + ("答" if n % 2 else "😀") * 1995,
+                    answered_at=bot.now(),
+                    promoted=False,
+                )
+            )
+    reply = await bot.send(people["admin"], "/faqanswers")
+    assert reply.messages and all(utf16_len(m.text) <= 4096 for m in reply.messages)
+    labels = [label for m in reply.messages for label in m.button_labels()]
+    assert len(labels) == 10
