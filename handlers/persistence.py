@@ -19,14 +19,18 @@ import asyncio
 import json
 import logging
 import pickle
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
+from handlers.ui import FLOW_TIMEOUT
 from scheduler.clock import Clock
 from storage import state
+from storage.models import BotState
 
 log = logging.getLogger(__name__)
 USER = "user"
@@ -34,6 +38,9 @@ USER = "user"
 WRITERS = 4
 #: Rows written in one transaction at most.
 BATCH = 200
+#: A restored conversation state last written longer ago than the flows' timeout is dropped
+#: at load (PTB restores states but not their timeout jobs).
+STALE_AFTER = FLOW_TIMEOUT
 
 
 class _Batch:
@@ -63,6 +70,9 @@ class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, An
         self._writers = asyncio.Semaphore(WRITERS)
         self._batch: _Batch | None = None
         self._commits: set[asyncio.Task[None]] = set()
+        #: (conversation, key) → when a restored state was last written; the flow guard
+        #: (``handlers/__init__.py``) ends those that time out before they are used again.
+        self.restored: dict[tuple[str, tuple[Any, ...]], datetime] = {}
 
     async def _write(self, kind: str, key: str, value: bytes | None) -> None:
         """Store (None: delete) one row, together with the other writes of this flush.
@@ -124,15 +134,35 @@ class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, An
         return None
 
     async def get_conversations(self, name: str) -> ConversationDict:
-        """The states of one conversation handler."""
+        """The states of one conversation handler, without those older than the flows'
+        timeout (deleted: nobody would have been waiting in them any more)."""
+        now, kind = self.clock.now(), f"conv:{name}"
+        out: ConversationDict = {}
         async with self.db.begin() as session:
-            rows = await state.load_kind(session=session, kind=f"conv:{name}")
-        return {tuple(json.loads(k)): pickle.loads(v) for k, v in rows.items()}
+            rows = await session.execute(
+                select(BotState.key, BotState.value, BotState.updated_at).where(
+                    BotState.kind == kind
+                )
+            )
+            stale: dict[tuple[str, str], bytes | None] = {}
+            for key, value, updated_at in rows:
+                if now - updated_at > STALE_AFTER:
+                    stale[(kind, key)] = None
+                    continue
+                out[tuple(json.loads(key))] = pickle.loads(value)
+                self.restored[(name, tuple(json.loads(key)))] = updated_at
+            if stale:
+                log.info(
+                    "dropping %d timed-out %s states saved before the restart", len(stale), name
+                )
+                await state.save_many(session=session, rows=stale, now=now)
+        return out
 
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
         """Store (or forget, when ended) one person's state in one conversation."""
+        self.restored.pop((name, tuple(key)), None)
         value = None if new_state is None else pickle.dumps(new_state)
         await self._write(f"conv:{name}", json.dumps(list(key)), value)
 

@@ -8,6 +8,8 @@ from storage import reports as svc
 
 CATEGORY, DESCRIPTION, PHOTOS, LOCATION, CONFIRM, DUPLICATE = range(10, 16)
 DRAFT = "report_draft"
+#: Everything the form keeps in ``user_data``.
+FLOW_KEYS = (DRAFT, "report_force_new", "report_guessed", "report_editing")
 
 
 def get_draft(context: WulinContext) -> svc.Draft | None:
@@ -17,5 +19,5 @@ def get_draft(context: WulinContext) -> svc.Draft | None:
 
 def clear_draft(context: WulinContext) -> None:
     """Forget the draft and the form's flags."""
-    for key in (DRAFT, "report_force_new", "report_guessed", "report_editing"):
+    for key in FLOW_KEYS:
         context.user_data.pop(key, None)

@@ -3,7 +3,10 @@ captured each other's text, crashes on unusual input, and what a personal code r
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select, update
+from telegram.ext import ConversationHandler
 
 from demo.updates import User, utf16_len
 from storage.models import (
@@ -179,3 +182,74 @@ async def test_faqanswers_list_fits_and_offers_every_answer(bot: Harness, people
     assert reply.messages and all(utf16_len(m.text) <= 4096 for m in reply.messages)
     labels = [label for m in reply.messages for label in m.button_labels()]
     assert len(labels) == 10
+
+
+# 5. Open flows never capture each other's text.
+
+
+async def _home(bot: Harness, user: User) -> tuple[int | None, str | None]:
+    async with bot.db.begin() as session:
+        person = await session.scalar(select(Person).where(Person.telegram_id == user.id))
+    return person.building_id, person.unit
+
+
+def _conversation(bot: Harness, name: str) -> ConversationHandler:
+    return next(
+        h
+        for handlers in bot.app.handlers.values()
+        for h in handlers
+        if isinstance(h, ConversationHandler) and h.name == name
+    )
+
+
+async def test_report_started_after_changing_building_gets_the_description(
+    bot: Harness, people: dict
+) -> None:
+    """/me → change building → tap a building → /report: the description is the report's,
+    not the unit of the abandoned building change."""
+    resident = people["resident"]
+    await bot.send(resident, "/me")
+    await bot.press(resident, "修改楼栋")
+    await bot.press(resident, "4栋")
+    await bot.send(resident, "/report")
+    await bot.press(resident, "设施维修")
+    reply = await bot.send(resident, "2栋电梯停了")
+    assert "照片" in reply.only().text
+    assert (await _home(bot, resident))[1] != "2栋电梯停了"
+
+
+async def test_cancel_ends_every_open_flow(bot: Harness, people: dict) -> None:
+    """Two flows open at once (left from before this fix): one /cancel ends both."""
+    resident = people["resident"]
+    key = (resident.id, resident.id)
+    await bot.send(resident, "/report")
+    await bot.press(resident, "设施维修")  # the report form waits for the description
+    _conversation(bot, "join")._conversations[key] = 1  # ENTER_UNIT
+    reply = await bot.send(resident, "/cancel")
+    assert len(reply.messages) == 1
+    reply = await bot.send(resident, "5单元")
+    assert (await _home(bot, resident))[1] == "3单元"  # the unit flow took nothing
+    assert all("照片" not in t and "欢迎" not in t for t in reply.texts)
+    assert key not in _conversation(bot, "report")._conversations
+
+
+async def test_flow_older_than_its_timeout_is_dropped_after_a_restart(
+    bot: Harness, people: dict
+) -> None:
+    """A building change left half-done before a restart does not take text an hour later."""
+    resident = people["resident"]
+    await bot.send(resident, "/me")
+    await bot.press(resident, "修改楼栋")
+    await bot.press(resident, "4栋")  # waiting for the unit
+    await bot.app.update_persistence()
+    await bot.stop()
+    bot.clock.advance(timedelta(hours=1))
+    again = Harness(db=bot.db, clock=bot.clock, settings=bot.settings, stand_in=bot.stand_in)
+    await again.start(seed=False)
+    try:
+        reply = await again.send(resident, "我家楼下的快递柜在哪里")
+        assert all("欢迎" not in t for t in reply.texts)
+    finally:
+        await again.stop()
+    assert not again.errors
+    assert (await _home(bot, resident))[1] != "我家楼下的快递柜在哪里"
