@@ -144,6 +144,11 @@ class _CsvBuilder:
                     ("streets", s_idx, "communities", c_idx, "admins", len(community["admins"]) - 1)
                 ] = where
         leader = _person(row, "leader")
+        c_place = ("streets", s_idx, "communities", c_idx)
+        self.places.setdefault(("streets", s_idx), where)
+        self.places.setdefault(c_place, where)
+        if not (g_code or row.get("grid_name") or leader or _has_group(row)):
+            return  # a community row without grids (its admin, or the community alone)
         grid = self._child(
             community["grids"],
             g_code,
@@ -156,11 +161,9 @@ class _CsvBuilder:
                 self.name, where, "leader_name", f"grid {g_code!r} already has another leader"
             )
         g_idx = list(community["grids"]).index(g_code)
-        base = ("streets", s_idx, "communities", c_idx, "grids", g_idx)
-        self.places.setdefault(("streets", s_idx), where)
-        self.places.setdefault(("streets", s_idx, "communities", c_idx), where)
+        base = (*c_place, "grids", g_idx)
         self.places.setdefault(base, where)
-        if row.get("group_code") or row.get("group_name"):
+        if _has_group(row):
             group = {
                 "code": row.get("group_code", ""),
                 "name": row.get("group_name", ""),
@@ -186,6 +189,10 @@ class _CsvBuilder:
                 f"{code!r} was named {existing['name']!r} in an earlier row",
             )
         return existing
+
+
+def _has_group(row: dict[str, str]) -> bool:
+    return any(row.get(k) for k in ("group_code", "group_name", "buildings", "captain_name"))
 
 
 def _person(row: dict[str, str], prefix: str) -> dict[str, Any] | None:
@@ -217,16 +224,12 @@ def dump_csv(org: OrgFile) -> str:
                 for group in grid.groups or [None]:
                     admin = admins.pop(0) if admins else None
                     writer.writerow(_csv_row(street, community, grid, group, admin))
-            for admin in admins:  # more admins than groups: rows without a group
-                writer.writerow(
-                    _csv_row(
-                        street,
-                        community,
-                        community.grids[0] if community.grids else None,
-                        None,
-                        admin,
-                    )
-                )
+            # More admins than groups: rows without a group (a community without grids gets
+            # one row even without admins, so that it is not lost).
+            rest: list[PersonSpec | None] = admins or ([] if community.grids else [None])
+            for admin in rest:
+                grid = community.grids[0] if community.grids else None
+                writer.writerow(_csv_row(street, community, grid, None, admin))
     return out.getvalue()
 
 

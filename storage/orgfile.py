@@ -168,11 +168,16 @@ def load_org_file(path: Path) -> OrgFile:
     """Read and validate ``path`` (.yaml/.yml or .csv); raise ``OrgFileError`` on any problem."""
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        raw = path.read_bytes()
     except OSError as exc:
         raise OrgFileError(name, None, None, f"cannot read the file ({exc.strerror})") from exc
+    try:
+        # Universal newlines, as read_text would: csv and the line numbers expect "\n".
+        text = raw.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as exc:
-        raise OrgFileError(name, None, None, "the file is not UTF-8 text") from exc
+        line = raw[: exc.start].count(b"\n") + 1
+        unit = "row" if path.suffix.lower() == ".csv" else "line"
+        raise OrgFileError(name, f"{unit} {line}", None, _not_utf8(path)) from None
     if path.suffix.lower() == ".csv":
         from storage.orgcsv import read_csv
 
@@ -189,6 +194,17 @@ def load_org_file(path: Path) -> OrgFile:
         raise OrgFileError(name, where, field, error["msg"]) from None
 
 
+def _not_utf8(path: Path) -> str:
+    if path.suffix.lower() == ".csv":
+        # Excel on Chinese Windows saves "CSV (逗号分隔)" as GBK.
+        return (
+            "the file is not UTF-8 text (probably GBK, as Excel saves it on Chinese Windows): "
+            "in Excel use 另存为 / Save As → 'CSV UTF-8 (逗号分隔)(*.csv)'; in WPS choose "
+            "UTF-8 encoding; then import again"
+        )
+    return "the file is not UTF-8 text: save it with UTF-8 encoding and import again"
+
+
 def _nearest_place(places: dict[tuple[Any, ...], str], loc: tuple[Any, ...]) -> str | None:
     for end in range(len(loc), -1, -1):
         if loc[:end] in places:
@@ -196,8 +212,24 @@ def _nearest_place(places: dict[tuple[Any, ...], str], loc: tuple[Any, ...]) -> 
     return None
 
 
+class _Loader(yaml.SafeLoader):
+    """The safe loader without anchors and aliases: an organisation file has no use for
+    them, and a self-referencing alias (``a: &x [*x]``) would recurse without end."""
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                "aliases (*name, with anchors &name) are not supported; write the value out",
+                event.start_mark,
+            )
+        return super().compose_node(parent, index)
+
+
 def _read_yaml(name: str, text: str) -> Located:
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:

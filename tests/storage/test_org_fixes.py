@@ -15,6 +15,7 @@ from storage import reports as svc
 from storage.forget import forget_person
 from storage.models import Building, CommunityAdmin, Grid, NeighbourGroup, Person, Report
 from storage.org import import_org
+from storage.orgcsv import dump_csv
 from storage.orgfile import OrgFile, OrgFileError, load_org_file
 from tests.conftest import T0
 
@@ -278,3 +279,49 @@ async def test_forgetme_clears_the_unit_and_pin_of_own_reports(db: Db) -> None:
         report = await session.get(Report, rid)
         assert (report.unit, report.latitude, report.longitude) == (None, None, None)
         assert report.description == "灯坏了"
+
+
+def test_gbk_csv_says_how_to_save_as_utf8(tmp_path: Path) -> None:
+    """A CSV saved by Excel on Chinese Windows (GBK) gets a message saying how to fix it."""
+    path = tmp_path / "org.csv"
+    path.write_bytes((CSV_HEAD + CSV_ROW.format(code="n1", buildings="1栋")).encode("gbk"))
+    with pytest.raises(OrgFileError, match="CSV UTF-8"):
+        load_org_file(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("a: &x [*x]\n", "line 1"),
+        ("version: 1\nstreets:\n  - &s {code: s1, name: 街道}\n  - *s\n", "line 4"),
+    ],
+)
+def test_yaml_aliases_are_refused(tmp_path: Path, text: str, line: str) -> None:
+    """Anchors and aliases are refused with the line (a self-reference used to recurse)."""
+    path = tmp_path / "org.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(OrgFileError) as err:
+        load_org_file(path)
+    assert err.value.where == line and "alias" in err.value.message
+
+
+def test_csv_export_of_communities_without_grids_imports_back(tmp_path: Path) -> None:
+    """A community with admins but no grids, or with nothing yet, survives CSV export."""
+    org = OrgFile.model_validate(
+        {
+            "version": 1,
+            "streets": [
+                {
+                    "code": "s1",
+                    "name": "街道",
+                    "communities": [
+                        {"code": "c1", "name": "一社区", "admins": [{"name": "李敏"}]},
+                        {"code": "c2", "name": "二社区"},
+                    ],
+                }
+            ],
+        }
+    )
+    path = tmp_path / "org.csv"
+    path.write_text(dump_csv(org), encoding="utf-8")
+    assert load_org_file(path) == org
