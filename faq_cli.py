@@ -35,8 +35,19 @@ def add_subcommands(sub: Any) -> None:
         "unanswered", help="questions the bot could not answer, with counts"
     )
     unanswered.add_argument("--community", metavar="ID", help="only this community")
-    unanswered.add_argument("--limit", type=int, default=50)
+    unanswered.add_argument("--limit", type=_count, default=50, help="at most this many rows")
     unanswered.set_defaults(func=_cmd_unanswered)
+
+
+def _count(text: str) -> int:
+    """A non-negative whole number (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
 
 
 def _matcher(settings: Settings) -> Any:

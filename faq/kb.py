@@ -192,6 +192,9 @@ def _read_file(path: Path) -> tuple[list[Entry], list[KBProblem]]:
     file = display_path(path)
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # a safe loader
+    except UnicodeDecodeError as exc:
+        msg = f"cannot read: not UTF-8 (save the file as UTF-8): {exc.reason} at byte {exc.start}"
+        return [], [KBProblem(file, None, msg, fatal=True)]
     except (OSError, yaml.YAMLError) as exc:
         return [], [KBProblem(file, None, f"cannot read: {exc}", fatal=True)]
     if not isinstance(data, dict) or not isinstance(data.get("entries"), list):

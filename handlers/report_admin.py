@@ -20,13 +20,19 @@ PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 GROUPS = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
 
 
+#: Dates outside these years are typing errors (and 0001-01-01 or 9999-12-31 overflow
+#: when turned into the day's bounds in the time zone).
+YEARS = range(2000, 2101)
+
+
 def parse_date(text: str) -> date | None:
-    """``2026-12-05`` (also 2026/12/05, 2026.12.05) → date, else None."""
+    """``2026-12-05`` (also 2026/12/05, 2026.12.05) → date, else None (also outside YEARS)."""
     for sep in ("-", "/", "."):
         try:
-            return datetime.strptime(text.strip(), f"%Y{sep}%m{sep}%d").date()
+            day = datetime.strptime(text.strip(), f"%Y{sep}%m{sep}%d").date()
         except ValueError:
             continue
+        return day if day.year in YEARS else None
     return None
 
 

@@ -135,7 +135,8 @@ async def _set_description(update: Update, context: WulinContext, text: str) -> 
 async def receive_description(update: Update, context: WulinContext) -> int:
     """Text (or a photo with a caption) describing the problem."""
     message, draft = update.effective_message, get_draft(context)
-    if message is None or draft is None:
+    if message is None or draft is None:  # the draft was erased (/forgetme) mid-form
+        await reply(update, context.t("rep.flow_expired"))
         return ConversationHandler.END
     text = message.text or message.caption or ""
     if message.photo:
@@ -172,6 +173,7 @@ async def receive_photo(update: Update, context: WulinContext) -> int:
     """A photo while collecting photos (at most the configured number)."""
     message, draft = update.effective_message, get_draft(context)
     if message is None or draft is None or not message.photo:
+        await reply(update, context.t("rep.flow_expired"))
         return ConversationHandler.END
     limit = context.settings.report_max_photos
     if not _add_photo(context, draft, message.photo[-1].file_id):
@@ -253,6 +255,7 @@ async def receive_location(update: Update, context: WulinContext) -> int:
     """A Telegram location; far from the community it is kept with a warning."""
     message, draft, actor = update.effective_message, get_draft(context), context.actor
     if message is None or message.location is None or draft is None or actor is None:
+        await reply(update, context.t("rep.flow_expired"))
         return ConversationHandler.END
     draft.latitude, draft.longitude = message.location.latitude, message.location.longitude
     async with context.reader.begin() as session:

@@ -43,11 +43,24 @@ async def submit(
     ``candidates``: the duplicate candidates when the caller already read them.
     """
     draft, actor = get_draft(context), context.actor
-    assert draft is not None and actor is not None and actor.group_id is not None
+    if draft is None:
+        await reply(update, context.t("rep.flow_expired"))
+        return ConversationHandler.END
+    if actor is None or actor.group_id is None:  # left (or forgotten) during the form
+        clear_draft(context)
+        await reply(update, context.t("rep.not_in_group_now"))
+        return ConversationHandler.END
     config = report_config(context)
     now = context.clock.now()
     if candidates is None:
         async with context.reader.begin() as session:
+            if draft.building_id is not None:
+                # Moved to another group during the form: the building is the old group's.
+                info = await report_queries.filing_info(session=session, person_id=actor.person_id)
+                if info is None or draft.building_id not in {i for i, _ in info.buildings}:
+                    clear_draft(context)
+                    await reply(update, context.t("rep.group_changed"))
+                    return ConversationHandler.END
             candidates = await open_similar(session, context, actor.group_id, draft.category or "")
     best = _best_duplicate(draft, candidates, config.duplicate_score)
     if best is not None and not context.user_data.get("report_force_new"):

@@ -3,12 +3,17 @@ captured each other's text, crashes on unusual input, and what a personal code r
 
 from __future__ import annotations
 
+import argparse
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select, update
 from telegram.ext import ConversationHandler
 
+import faq_cli
 from demo.updates import User, utf16_len
+from faq.kb import read_kb
 from storage.models import (
     FaqQuestion,
     InviteCode,
@@ -253,3 +258,82 @@ async def test_flow_older_than_its_timeout_is_dropped_after_a_restart(
         await again.stop()
     assert not again.errors
     assert (await _home(bot, resident))[1] != "我家楼下的快递柜在哪里"
+
+
+# 6. Unusual input that crashed (or went unanswered) gets a clear answer.
+
+
+async def _form_at_summary(bot: Harness, resident: User) -> object:
+    await bot.send(resident, "/report")
+    await bot.press(resident, "设施维修")
+    await bot.send(resident, "2栋电梯停了")
+    await bot.press(resident, "不加照片")
+    return (await bot.press(resident, "就在我家")).only()
+
+
+async def test_submit_after_leaving_the_group_files_nothing(bot: Harness, people: dict) -> None:
+    """/leave during the form, then Submit: "no longer in a group", nothing filed."""
+    resident = people["resident"]
+    summary = await _form_at_summary(bot, resident)
+    await bot.send(resident, "/leave")
+    await bot.press(resident, "确定")
+    reply = await bot.press(resident, "提交", message=summary)
+    assert "不再属于" in reply.only().text
+    async with bot.db.begin() as session:
+        assert await session.scalar(select(func.count()).select_from(Report)) == 0
+
+
+async def test_submit_after_a_group_change_does_not_use_the_old_building(
+    bot: Harness, people: dict
+) -> None:
+    """Moved to another group during the form: the old group's building is not filed."""
+    resident = people["resident"]
+    summary = await _form_at_summary(bot, resident)
+    async with bot.db.begin() as session:
+        other = await session.scalar(
+            select(NeighbourGroup).where(NeighbourGroup.code == "g1-chunshen")
+        )
+        await session.execute(
+            update(Person)
+            .where(Person.telegram_id == resident.id)
+            .values(group_id=other.id, building_id=None)
+        )
+    reply = await bot.press(resident, "提交", message=summary)
+    assert "小组已经变了" in reply.only().text
+    async with bot.db.begin() as session:
+        assert await session.scalar(select(func.count()).select_from(Report)) == 0
+
+
+async def test_export_with_extreme_dates_shows_usage(bot: Harness, people: dict) -> None:
+    """Dates at the ends of the calendar are refused with the usage line."""
+    for args in ("2026-01-01 9999-12-31", "0001-01-01 2026-01-01"):
+        reply = await bot.send(people["grid"], f"/export {args}")
+        assert "用法：/export" in reply.only().text, args
+
+
+async def test_message_after_forgetme_mid_form_is_answered(bot: Harness, people: dict) -> None:
+    """/forgetme during the form: the next text is told the form was closed."""
+    resident = people["resident"]
+    await bot.send(resident, "/report")
+    await bot.press(resident, "设施维修")
+    await bot.send(resident, "/forgetme")
+    await bot.press(resident, "确定")
+    reply = await bot.send(resident, "2栋电梯停了")
+    assert "已过期或已结束" in reply.only().text
+
+
+def test_kb_file_in_another_encoding_is_a_clear_problem(tmp_path: Path) -> None:
+    """A knowledge-base file saved as GBK is reported as unreadable, not raised."""
+    (tmp_path / "city.yaml").write_bytes("scope: city\nentries: []\n# 邻长\n".encode("gbk"))
+    entries, problems = read_kb(tmp_path, learned=False)
+    assert entries == [] and problems and problems[0].fatal
+    assert "UTF-8" in str(problems[0])
+
+
+def test_faq_unanswered_refuses_a_negative_limit(capsys: pytest.CaptureFixture[str]) -> None:
+    """``faq unanswered --limit -1`` is a usage error, before any database work."""
+    parser = argparse.ArgumentParser()
+    faq_cli.add_subcommands(parser.add_subparsers())
+    with pytest.raises(SystemExit) as exit_:
+        parser.parse_args(["faq", "unanswered", "--limit", "-1"])
+    assert exit_.value.code == 2 and "--limit" in capsys.readouterr().err
