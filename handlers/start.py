@@ -206,9 +206,11 @@ async def _redeem(
         context.user_data[PENDING_CODE] = code
         button = KeyboardButton(context.t("start.share_phone"), request_contact=True)
         markup = ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
+        # Nothing about the code's owner before the phone matches (a found or photographed
+        # code must not tell whose it is): the greeting uses the sender's own Telegram name.
         await reply(
             update,
-            context.t("start.staff_need_phone", name=name, role=roles_text),
+            context.t("start.staff_confirm_phone", name=user.first_name),
             reply_markup=markup,
         )
         return AWAIT_CONTACT

@@ -337,3 +337,22 @@ def test_faq_unanswered_refuses_a_negative_limit(capsys: pytest.CaptureFixture[s
     with pytest.raises(SystemExit) as exit_:
         parser.parse_args(["faq", "unanswered", "--limit", "-1"])
     assert exit_.value.code == 2 and "--limit" in capsys.readouterr().err
+
+
+# 7. A personal code reveals nothing about its owner before the phone matches.
+
+
+async def test_personal_code_does_not_reveal_name_or_roles(bot: Harness) -> None:
+    """Someone holding a captain's code is asked for their phone without the captain's
+    name, role or group."""
+    async with bot.db.begin() as session:
+        code = await session.scalar(
+            select(InviteCode.code)
+            .join(Person, Person.id == InviteCode.person_id)
+            .where(Person.display_name == "赵丽")
+        )
+    finder = User(4100, "路人甲")
+    message = (await bot.send(finder, f"/start {code}")).only()
+    assert message.reply_keyboard[0][0]["request_contact"] is True
+    for secret in ("赵丽", "花园里", "邻长"):
+        assert secret not in message.text, secret
