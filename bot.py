@@ -40,8 +40,7 @@ from handlers.persistence import DbPersistence
 from locales import translate
 from render.fonts import find_cjk_font
 from scheduler.clock import Clock, SystemClock
-from scheduler.jobs import register_jobs
-from scheduler.reminders import catch_up
+from scheduler.jobs import catch_up_all, register_jobs
 from scheduler.sender import OutboxSender
 from settings import Settings
 from storage.engine import create_engine, make_reader, make_sessionmaker
@@ -268,7 +267,7 @@ def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         await refresh_faq(runtime)
         await register_jobs(application)
         # Reminders missed while the bot was down go out now if their window is still open.
-        await catch_up(application.context_types.context(application=application))
+        await catch_up_all(application.context_types.context(application=application))
         application.bot_data["sender_task"] = asyncio.create_task(
             runtime.sender.run_forever(application.bot, settings.outbox_poll_seconds)
         )

@@ -12,6 +12,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 from handlers.context import WulinContext
 from handlers.ui import edit_markup, keyboard, parse_callback, refuse_callback, reply
 from scheduler.jobs import register_jobs
+from scheduler.meeting_jobs import catch_up_meetings
 from scheduler.planning import next_meeting, parse_day, parse_weekday
 from settings import parse_hhmm
 from storage import meetings, outbox
@@ -110,6 +111,8 @@ async def _set(update: Update, context: WulinContext, args: list[str]) -> None:
             )
             await _tell_squad(context, session, meeting, moved)
     await register_jobs(context.application)
+    # A reminder whose time already passed under the new schedule goes out now, once.
+    await catch_up_meetings(context, grid_ids=set(grid_ids))
     context.wake_outbox()
     await reply(
         update, context.t("mt.set", weekday=_weekday(context, weekday), time=time_text, place=place)

@@ -2,7 +2,8 @@
 
 Every job has a cron trigger in the configured time zone and a deterministic id, so a
 re-registration replaces instead of duplicating, and jobs no longer wanted are removed
-(DESIGN rule 7).  Call ``register_jobs`` at start and after any schedule change.
+(DESIGN rule 7).  Call ``register_jobs`` at start and after any schedule change, and
+``catch_up_all`` at start.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 
-from scheduler.meeting_jobs import BEFORE, digest_job, meeting_reminder_job
+from scheduler.digest_jobs import catch_up_digest, digest_job
+from scheduler.meeting_jobs import BEFORE, catch_up_meetings, meeting_reminder_job
 from scheduler.planning import shifted
-from scheduler.reminders import KINDS, checkin_job, default_schedule
+from scheduler.reminders import KINDS, catch_up, checkin_job, default_schedule
 from settings import parse_hhmm
 from storage import checkins, meetings
 from storage.deadlines import BATCH, run_timers
@@ -141,9 +143,17 @@ async def register_jobs(app: Any) -> int:
     return len(wanted)
 
 
+async def catch_up_all(context: Any) -> None:
+    """At start: what a stopped bot missed — today's check-in reminders inside their windows,
+    meeting reminders of meetings still to come, and this week's digest (DESIGN rule 7)."""
+    await catch_up(context)
+    await catch_up_meetings(context)
+    await catch_up_digest(context)
+
+
 def describe(app: Any) -> list[str]:
     """The registered jobs' names (for logs and tests)."""
     return sorted(job.name for job in app.job_queue.jobs() if job.name)
 
 
-__all__ = ["describe", "register_jobs", "report_timers_job", "timedelta"]
+__all__ = ["catch_up_all", "describe", "register_jobs", "report_timers_job", "timedelta"]

@@ -1,5 +1,7 @@
 """Weekly squad meeting reminders (the day before and one hour before, with RSVP buttons),
-the RSVP list and agenda for the grid leader, and the Monday digest."""
+the RSVP list and agenda for the grid leader, and their catch-up after a restart.
+
+The Monday digest is in ``scheduler.digest_jobs``."""
 
 from __future__ import annotations
 
@@ -7,31 +9,72 @@ import logging
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from locales import translate
-from scheduler.calendar import is_working_day
-from scheduler.planning import week_bounds
-from scheduler.reminders import working_days
-from storage import digest, meetings, outbox
-from storage.models import Community, CommunityAdmin, Grid, Person
+from scheduler.planning import next_meeting, week_bounds
+from scheduler.workdays import default_schedule, grid_days
+from storage import meetings, outbox
+from storage.models import Person
 
 log = logging.getLogger(__name__)
 BEFORE = {"24h": timedelta(days=1), "1h": timedelta(hours=1)}
+GRACE = timedelta(seconds=600)  # the jobs' misfire grace time (scheduler.jobs)
 
 
 async def meeting_reminder_job(context: Any) -> None:
     """Scheduled per grid and kind (``job.data = {"grid_id", "kind"}``)."""
     data = context.job.data
-    await send_meeting_reminders(context, data["grid_id"], data["kind"])
+    grid_id, kind = data["grid_id"], data["kind"]
+    settings, now = context.settings, context.clock.now()
+    async with context.db.begin() as session:
+        meeting = await meetings.get_meeting(session=session, grid_id=grid_id)
+    if meeting is None:
+        return
+    # The meeting this run is for, even when it runs late (up to the grace, past midnight).
+    moment = next_meeting(
+        meeting.weekday, meeting.time, settings.tz, now + BEFORE[kind] - 2 * GRACE
+    )
+    if moment - BEFORE[kind] > now:
+        return  # the schedule changed since the job was made
+    await send_meeting_reminders(context, grid_id, kind, moment.astimezone(settings.tz).date())
 
 
-async def send_meeting_reminders(context: Any, grid_id: int, kind: str) -> int:
-    """Remind each captain of the squad and send the leader the RSVP list (and agenda)."""
+async def catch_up_meetings(context: Any, *, grid_ids: set[int] | None = None) -> int:
+    """At start (and after a schedule change): the reminder whose time passed while the
+    meeting is still to come — the hour-before one if due, else the day-before one.
+
+    The idempotency keys make a reminder already queued a no-op.
+    """
+    settings, now = context.settings, context.clock.now()
+    async with context.db.begin() as session:
+        wanted = [
+            m
+            for m in await meetings.all_meetings(session=session)
+            if grid_ids is None or m.grid_id in grid_ids
+        ]
+    queued = 0
+    for meeting in wanted:
+        moment = next_meeting(meeting.weekday, meeting.time, settings.tz, now)
+        kind = next((k for k in ("1h", "24h") if moment - BEFORE[k] <= now), None)
+        if kind is not None:
+            day = moment.astimezone(settings.tz).date()
+            queued += await send_meeting_reminders(context, meeting.grid_id, kind, day, late=True)
+    if queued:
+        log.info("catch-up: queued %s missed meeting reminders", queued)
+    return queued
+
+
+async def send_meeting_reminders(
+    context: Any, grid_id: int, kind: str, day: date, *, late: bool = False
+) -> int:
+    """Remind each captain of the squad and send the leader the RSVP list (and agenda).
+
+    A late reminder (caught up) for a meeting later today says "today", not "tomorrow" or
+    "in one hour".
+    """
     settings, now = context.settings, context.clock.now()
     tz = settings.tz
-    moment = (now + BEFORE[kind]).astimezone(tz)
-    day = moment.date()
+    today = now.astimezone(tz).date()
+    text_key = "mt.reminder.today" if late and day == today else f"mt.reminder.{kind}"
     queued = 0
     async with context.db.begin() as session:
         meeting = await meetings.get_meeting(session=session, grid_id=grid_id)
@@ -50,7 +93,7 @@ async def send_meeting_reminders(context: Any, grid_id: int, kind: str) -> int:
         ]
         for person_id, _name in await meetings.squad(session=session, grid_id=grid_id):
             payload = {
-                "text": outbox.text(f"mt.reminder.{kind}", time=occ.time, place=occ.place),
+                "text": outbox.text(text_key, time=occ.time, place=occ.place),
                 "buttons": buttons,
             }
             queued += int(
@@ -75,6 +118,7 @@ async def send_meeting_reminders(context: Any, grid_id: int, kind: str) -> int:
                 with_agenda=kind == "1h",
                 now=now,
                 categories=settings.report_categories,
+                default=default_schedule(settings),
             )
             queued += int(
                 await outbox.enqueue_to_person(
@@ -100,6 +144,7 @@ async def leader_text(
     with_agenda: bool,
     now: Any,
     categories: dict[str, tuple[str, str]],
+    default: Any,
 ) -> str:
     """The RSVP list (and, an hour before, the agenda) in the leader's language."""
 
@@ -123,7 +168,15 @@ async def leader_text(
     )
     if with_agenda:
         monday, _ = week_bounds(occ.day)
-        days = [d for d in working_days(monday, occ.day - timedelta(days=1)) if d < occ.day]
+        days = (
+            await grid_days(
+                session=session,
+                default=default,
+                grid_ids=[grid_id],
+                start=monday,
+                end=occ.day - timedelta(days=1),
+            )
+        ).get(grid_id, [])
         plan = await meetings.agenda(session=session, grid_id=grid_id, now=now, working_days=days)
         lang_index = 1 if lang == "en" else 0
         reports = "\n".join(
@@ -144,116 +197,3 @@ async def leader_text(
         body = "\n".join(p for p in (reports, missed) if p) or t("mt.agenda.empty")
         text += t("mt.leader.agenda", reports=body, missed="").rstrip()
     return text
-
-
-async def digest_job(context: Any) -> int:
-    """Monday: last week's digest to every grid leader, and to admins for the community."""
-    settings, now = context.settings, context.clock.now()
-    tz = settings.tz
-    today = now.astimezone(tz).date()
-    monday, sunday = week_bounds(today - timedelta(days=7))
-    days = working_days(monday, sunday)
-    queued = 0
-    async with context.db.begin() as session:
-        grids = (
-            await session.execute(
-                select(Grid.id, Grid.name, Grid.community_id, Person.id, Person.language)
-                .join(Person, Person.id == Grid.leader_id)
-                .where(Person.telegram_id.is_not(None))
-            )
-        ).all()
-        targets = [(pid, lang, [gid], name) for gid, name, _cid, pid, lang in grids]
-        admins = (
-            await session.execute(
-                select(CommunityAdmin.community_id, Community.name, Person.id, Person.language)
-                .join(Person, Person.id == CommunityAdmin.person_id)
-                .join(Community, Community.id == CommunityAdmin.community_id)
-                .where(Person.telegram_id.is_not(None))
-            )
-        ).all()
-        for cid, community_name, pid, lang in admins:
-            grid_ids = await digest.community_grids(session=session, community_id=cid)
-            targets.append((pid, lang, grid_ids, community_name))
-        for pid, lang, grid_ids, title in targets:
-            numbers = await digest.grid_digest(
-                session=session,
-                grid_ids=grid_ids,
-                title=title,
-                monday=monday,
-                tz=tz,
-                working_days=days,
-            )
-            queued += int(
-                await outbox.enqueue_to_person(
-                    session=session,
-                    person_id=pid,
-                    kind="digest",
-                    now=now,
-                    payload=digest_payload(numbers, lang or settings.default_language),
-                    dedup_key=f"{pid}:digest:{title}:{monday.isoformat()}",
-                )
-            )
-    if queued:
-        context.wake_outbox()
-    return queued
-
-
-def digest_payload(numbers: digest.Digest, lang: str) -> dict[str, Any]:
-    """Text in ``lang`` plus the chart's data (rendered to PNG by the sender)."""
-
-    def t(key: str, **params: Any) -> str:
-        return translate(lang, key, **params)
-
-    groups = "\n".join(
-        t(
-            "digest.group",
-            group=g.group,
-            opened=g.opened,
-            resolved=g.resolved,
-            escalated=g.escalated,
-            overdue=g.overdue,
-        )
-        for g in numbers.groups
-    ) or t("ci.summary.none")
-    rates = "\n".join(
-        t("digest.rate", name=n or "?", done=d, total=k) for n, d, k in numbers.checkin_rates
-    ) or t("ci.summary.none")
-    meetings_text = ("; " if lang == "en" else "；").join(
-        t("digest.meeting.skipped", day=d.strftime("%m-%d"))
-        if skipped
-        else t("digest.meeting", day=d.strftime("%m-%d"), came=c, size=s)
-        for d, c, s, skipped in numbers.meetings
-    ) or t("digest.meetings.none")
-    text = t(
-        "digest.text",
-        title=numbers.title,
-        start=numbers.monday.strftime("%m-%d"),
-        end=numbers.sunday.strftime("%m-%d"),
-        groups=groups,
-        rates=rates,
-        meetings=meetings_text,
-    )
-    chart = {
-        "title": t("digest.caption", title=numbers.title),
-        "groups": [
-            {
-                "group": g.group,
-                "opened": g.opened,
-                "resolved": g.resolved,
-                "escalated": g.escalated,
-                "overdue": g.overdue,
-            }
-            for g in numbers.groups
-        ],
-        "rates": [[n, d, k] for n, d, k in numbers.checkin_rates],
-        "labels": {
-            k: t(f"digest.label.{k}")
-            for k in ("opened", "resolved", "escalated", "overdue", "rate")
-        },
-    }
-    return {"text": text, "chart": chart}
-
-
-def is_working(day: date) -> bool:
-    """A plain working-day check (no overrides), for callers that have none."""
-    return is_working_day(day)

@@ -1,4 +1,5 @@
-"""Community reminder schedules and holiday overrides (the data behind the jobs)."""
+"""Community reminder schedules and holiday overrides (the data behind the jobs), and which
+reminders are queued already (for the catch-up at start)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Community, CommunitySchedule, HolidayOverride
+from storage.models import Community, CommunitySchedule, HolidayOverride, OutboxMessage
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,3 +89,16 @@ async def list_overrides(
         .order_by(HolidayOverride.day)
     )
     return [(d, w) for d, w in rows]
+
+
+async def queued_keys(*, session: AsyncSession, keys: list[str]) -> set[str]:
+    """Which of these idempotency keys are in the outbox already (a fan-out's catch-up)."""
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        found.update(
+            await session.scalars(
+                select(OutboxMessage.dedup_key).where(OutboxMessage.dedup_key.in_(chunk))
+            )
+        )
+    return found
