@@ -20,7 +20,8 @@ from handlers.ui import FLOW_TIMEOUT, edit_markup, keyboard, parse_callback, ref
 from scheduler.calendar import calendar_knows
 from scheduler.jobs import register_jobs
 from scheduler.planning import parse_day
-from scheduler.reminders import default_schedule, working_days
+from scheduler.reminders import catch_up, default_schedule
+from scheduler.workdays import grid_days
 from settings import parse_hhmm
 from storage import checkins
 from storage.profile import grid_names
@@ -130,20 +131,25 @@ async def checkins_command(update: Update, context: WulinContext) -> None:
         await reply(update, context.t("ci.rates.not_leader"))
         return
     args = context.args or []
-    if args and not (args[0].isdigit() and 1 <= int(args[0]) <= 90):
+    # isdigit() alone lets "²" through, which int() refuses.
+    if args and not (args[0].isascii() and args[0].isdigit() and 1 <= int(args[0]) <= 90):
         await reply(update, context.t("ci.rates.usage"))
         return
     days = int(args[0]) if args else 7
     today = _today(context)
     async with context.db.begin() as session:
-        overrides = await checkins.overrides(
-            session=session, start=today - timedelta(days=days - 1), end=today
+        # Each grid counts its own community's days (holidays, every day or not).
+        by_grid = await grid_days(
+            session=session,
+            default=default_schedule(context.settings),
+            grid_ids=actor.leads_grids,
+            start=today - timedelta(days=days - 1),
+            end=today,
         )
-        merged = {d: w for per in overrides.values() for d, w in per.items()}
-        workdays = working_days(today - timedelta(days=days - 1), today, merged)
         names = await grid_names(session=session, ids=actor.leads_grids)
         parts = []
         for grid_id, name in zip(actor.leads_grids, names, strict=False):
+            workdays = by_grid.get(grid_id, [])
             rows = await checkins.rates(session=session, grid_id=grid_id, days=workdays)
             lines = [
                 context.t(
@@ -209,6 +215,8 @@ async def holiday_command(update: Update, context: WulinContext) -> None:
                 working=working,
                 now=context.clock.now(),
             )
+    if day == today:  # today became a working day: its reminders, if still in their window
+        await catch_up(context, communities=set(actor.admin_of))
     await reply(update, context.t("holiday.removed" if working else "holiday.added", day=day))
 
 
@@ -238,6 +246,8 @@ async def schedule_command(update: Update, context: WulinContext) -> None:
                     session=session, community_id=cid, schedule=current, now=context.clock.now()
                 )
         await register_jobs(context.application)
+        # A time moved to before now would wait until tomorrow: today's goes out now.
+        await catch_up(context, communities=set(actor.admin_of))
     days = context.t("schedule.days.every" if current.every_day else "schedule.days.work")
     show = context.t(
         "schedule.show",

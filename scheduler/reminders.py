@@ -16,21 +16,14 @@ from sqlalchemy import select
 
 from locales import translate
 from scheduler.calendar import is_working_day
+from scheduler.planning import hhmm
+from scheduler.workdays import default_schedule, working_days
 from storage import checkins, outbox
 from storage.models import Grid, Person
 
 log = logging.getLogger(__name__)
 KINDS = ("checkin", "nudge", "summary")
-
-
-def default_schedule(settings: Any) -> checkins.Schedule:
-    """The schedule of communities that did not set their own."""
-    return checkins.Schedule(
-        settings.checkin_time,
-        settings.nudge_time,
-        settings.summary_time,
-        settings.checkin_every_day,
-    )
+__all__ = ["KINDS", "catch_up", "checkin_job", "default_schedule", "run_kind", "working_days"]
 
 
 def checkin_buttons(day: date) -> list[list[dict[str, Any]]]:
@@ -56,20 +49,30 @@ class FanOut:
 
 
 async def run_kind(
-    context: Any, kind: str, time: str | None, *, now: datetime | None = None
+    context: Any,
+    kind: str,
+    time: str | None,
+    *,
+    now: datetime | None = None,
+    day: date | None = None,
+    communities: set[int] | None = None,
 ) -> FanOut:
-    """Queue one kind of reminder for every community whose time is ``time`` (None: all)."""
+    """Queue one kind of reminder for ``day`` (default: today) to every community whose time
+    is ``time`` (None: all), or only to ``communities`` among them."""
     settings = context.settings
     tz = settings.tz
     now = now or context.clock.now()
-    day = now.astimezone(tz).date()
+    day = day or now.astimezone(tz).date()
     result = FanOut(kind, day)
     async with context.db.begin() as session:
         all_schedules = await checkins.schedules(
             session=session, default=default_schedule(settings)
         )
         chosen = {
-            cid for cid, s in all_schedules.items() if time is None or getattr(s, kind) == time
+            cid
+            for cid, s in all_schedules.items()
+            if (time is None or getattr(s, kind) == time)
+            and (communities is None or cid in communities)
         }
         overrides = await checkins.overrides(session=session, start=day, end=day)
 
@@ -220,55 +223,51 @@ def render_summary(lang: str, grid: str, day: date, lines: list[checkins.SquadLi
 async def checkin_job(context: Any) -> None:
     """Scheduled: one kind at one local time (``job.data = {"kind", "time"}``)."""
     data = context.job.data
-    await run_kind(context, data["kind"], data["time"])
+    now = context.clock.now()
+    day = intended_day(now, data["time"], context.settings.tz)
+    await run_kind(context, data["kind"], data["time"], now=now, day=day)
 
 
-async def catch_up(context: Any) -> list[FanOut]:
-    """At start: send what a stopped bot missed today, if its window is still open.
+def intended_day(now: datetime, time: str, tz: Any) -> date:
+    """The local date a daily job at ``time`` ran for: it may run up to its misfire grace
+    late, so a 23:55 job running at 00:03 is still yesterday's."""
+    local = now.astimezone(tz)
+    return local.date() - timedelta(days=1) if hhmm(local.time()) < time else local.date()
+
+
+async def catch_up(context: Any, *, communities: set[int] | None = None) -> list[FanOut]:
+    """At start (or after an admin changed times): send what was missed today, per community,
+    if its window is still open; ``communities`` limits it to some.
 
     The morning reminder is sent until the nudge time, the nudge until the summary time,
     the summary until midnight; anything whose window closed is skipped (and logged).
     """
     settings = context.settings
     now = context.clock.now()
-    local = now.astimezone(settings.tz)
-    hhmm = f"{local.hour:02d}:{local.minute:02d}"
+    local = hhmm(now.astimezone(settings.tz).time())
     async with context.db.begin() as session:
         all_schedules = await checkins.schedules(
             session=session, default=default_schedule(settings)
         )
     results = []
     for kind in KINDS:
-        starts = {getattr(s, kind) for s in all_schedules.values()}
-        for time in sorted(starts):
-            if time > hhmm:
+        due: dict[str, set[int]] = {}  # start time -> communities whose window is open
+        closed = 0
+        for cid, schedule in all_schedules.items():
+            if communities is not None and cid not in communities:
                 continue
-            windows = [s for s in all_schedules.values() if getattr(s, kind) == time]
-            closes = min(_window_end(kind, s) for s in windows)
-            if hhmm >= closes:
-                log.info(
-                    "catch-up: %s of %s missed and its window closed at %s; skipped",
-                    kind,
-                    time,
-                    closes,
-                )
+            if getattr(schedule, kind) > local:
                 continue
-            results.append(await run_kind(context, kind, time, now=now))
+            if local >= _window_end(kind, schedule):
+                closed += 1
+                continue
+            due.setdefault(getattr(schedule, kind), set()).add(cid)
+        if closed:
+            log.info("catch-up: %s missed in %s communities whose window closed", kind, closed)
+        for time in sorted(due):
+            results.append(await run_kind(context, kind, time, now=now, communities=due[time]))
     return results
 
 
 def _window_end(kind: str, schedule: checkins.Schedule) -> str:
     return {"checkin": schedule.nudge, "nudge": schedule.summary, "summary": "24:00"}[kind]
-
-
-def working_days(
-    day_from: date, day_to: date, overrides: dict[date, bool] | None = None
-) -> list[date]:
-    """The working days between two dates (inclusive)."""
-    days = []
-    current = day_from
-    while current <= day_to:
-        if is_working_day(current, overrides):
-            days.append(current)
-        current += timedelta(days=1)
-    return days
