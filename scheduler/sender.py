@@ -2,8 +2,12 @@
 
 Rate limits are PTB's ``AIORateLimiter`` (set on the Application); this module decides what
 each Telegram answer means for the message: sent, retry later (429 ``RetryAfter``, network
-errors, 5xx), unreachable (403: blocked, chat gone) or failed (400: the message itself is
-bad).  It is one of the few modules allowed to import ``telegram``.
+errors, 5xx: for ``retry_for`` after it was queued, so an outage of hours loses nothing),
+unreachable (403: blocked, chat gone) or failed (400: the message itself is bad).  Anything
+else is a bug or an answer we do not know: logged with its traceback and retried a bounded
+number of times.  While a batch is out, its leases are renewed, so a send slowed by the rate
+limiter is not claimed and sent a second time by another sender.  It is one of the few
+modules allowed to import ``telegram``.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
@@ -39,6 +43,11 @@ log = logging.getLogger(__name__)
 #: The database briefly unavailable (SQLite "database is locked" past the busy timeout, a
 #: dropped PostgreSQL connection, an exhausted pool): nothing was claimed; try again soon.
 DB_TROUBLE: tuple[type[Exception], ...] = (OperationalError, PoolTimeout)
+
+#: How long transient failures (network, 5xx, 429) are retried after a message was queued.
+RETRY_FOR = timedelta(hours=24)
+#: The longest wait between two attempts (the backoff doubles from 2 s up to this).
+MAX_BACKOFF = 300.0
 
 _UNREACHABLE_400 = ("chat not found", "user not found", "peer_id_invalid", "user is deactivated")
 
@@ -106,6 +115,8 @@ class OutboxSender:
         default_language: str,
         batch_size: int = 50,
         max_attempts: int = 8,
+        retry_for: timedelta = RETRY_FOR,
+        renew_every: float | None = None,
         tz: ZoneInfo | None = None,
         font: Path | None = None,
         metrics: Any = None,
@@ -115,7 +126,11 @@ class OutboxSender:
         self.clock = clock
         self.default_language = default_language
         self.batch_size = batch_size
-        self.max_attempts = max_attempts
+        self.max_attempts = max_attempts  # for unexpected errors; transient ones: retry_for
+        self.retry_for = retry_for
+        # Seconds between lease renewals of a batch in flight (real time: the lease is only
+        # read by other senders, which check it against the clock when they claim).
+        self.renew_every = renew_every or outbox.LEASE.total_seconds() / 3
         self.tz = tz or ZoneInfo("UTC")
         self.font = font
         self.metrics = metrics  # duck-typed: .outcome(status, kind)
@@ -135,9 +150,48 @@ class OutboxSender:
                 session=session, now=self.clock.now(), limit=self.batch_size
             )
         if batch:
-            outcomes = await asyncio.gather(*(self._send_one(bot, m) for m in batch))
+            outcomes = await self._send_leased(bot, batch)
             await self._apply(outcomes)
         return len(batch)
+
+    async def _send_leased(self, bot: Bot, batch: list[outbox.Claimed]) -> list[_Outcome]:
+        """Send a batch concurrently, renewing its leases until every send has an outcome."""
+        done = asyncio.Event()
+        renewer = asyncio.create_task(self._keep_leases([m.id for m in batch], done))
+        try:
+            return list(await asyncio.gather(*(self._send_one(bot, m) for m in batch)))
+        finally:
+            done.set()
+            await renewer  # ends at once (or after the renewal under way)
+
+    async def _keep_leases(self, ids: list[int], done: asyncio.Event) -> None:
+        """Renew the leases every ``renew_every`` s until ``done``: PTB's rate limiter can hold
+        one send for minutes (429 retries, a group's 20 messages a minute)."""
+        while True:
+            try:
+                async with asyncio.timeout(self.renew_every):
+                    await done.wait()
+                return
+            except TimeoutError:
+                pass
+            try:
+                async with self.db.begin() as session:
+                    renewed = await outbox.renew_leases(
+                        session=session, message_ids=ids, now=self.clock.now()
+                    )
+            except (*DB_TROUBLE, DBAPIError, OSError) as exc:  # keep sending; try again later
+                log.warning("outbox sender: could not renew %d leases: %s", len(ids), exc)
+                continue
+            except Exception:  # a bug must not stop the sends under way
+                log.exception("outbox sender: renewing %d leases failed", len(ids))
+                continue
+            if renewed < len(ids):
+                log.warning(
+                    "outbox sender: %d of %d leases had run out; another sender may send those "
+                    "messages too",
+                    len(ids) - renewed,
+                    len(ids),
+                )
 
     async def drain(self, bot: Bot, *, max_batches: int = 1000) -> int:
         """Send everything that is due now (tests and the demo call this)."""
@@ -208,9 +262,11 @@ class OutboxSender:
                 return _Outcome(message, "unreachable", f"400 {exc.message}")
             return _Outcome(message, "failed", f"400 {exc.message}")
         except NetworkError as exc:  # includes TimedOut and 5xx answers
-            return _Outcome(
-                message, "retry", f"network: {exc}", min(300, 2 ** (message.attempts + 1))
-            )
+            return _Outcome(message, "retry", f"network: {exc}", _backoff(message.attempts))
+        except Exception as exc:  # a bug, or an answer we do not know: bounded retries, loudly
+            log.exception("outbox %s to %s: unexpected error", message.id, message.chat_id)
+            error = f"{type(exc).__name__}: {exc}"
+            return _Outcome(message, "error", error, _backoff(message.attempts))
         return _Outcome(message, "sent")
 
     async def _apply(self, outcomes: list[_Outcome]) -> None:
@@ -220,17 +276,21 @@ class OutboxSender:
             sent = [o.message.id for o in outcomes if o.status == "sent"]
             await outbox.mark_sent_many(session=session, message_ids=sent, now=now)
             for o in outcomes:
-                if o.status == "retry":
+                if o.status in ("retry", "error"):
                     again = await outbox.mark_retry(
                         session=session,
                         message_id=o.message.id,
                         now=now,
                         delay=timedelta(seconds=o.delay),
                         error=o.error,
-                        max_attempts=self.max_attempts,
+                        # Transient failures: only time bounds them; an unknown error that
+                        # repeats is a bug, which max_attempts stops.
+                        max_attempts=self.max_attempts if o.status == "error" else None,
+                        retry_for=self.retry_for,
                     )
                     o.status = "retried" if again else "failed"
-                    log.info(
+                    log.log(
+                        logging.INFO if again else logging.WARNING,
                         "outbox %s to %s: %s (%s)",
                         o.message.id,
                         o.message.chat_id,
@@ -284,9 +344,14 @@ class _Outcome:
     """What Telegram said about one message."""
 
     message: outbox.Claimed
-    status: str  # sent | retry | unreachable | failed (retry becomes retried/failed)
+    status: str  # sent | retry | error | unreachable | failed (retry/error: retried/failed)
     error: str = ""
     delay: float = 0.0
+
+
+def _backoff(attempts: int) -> float:
+    """Seconds before the next attempt: 2, 4, 8, … up to ``MAX_BACKOFF``."""
+    return min(MAX_BACKOFF, 2.0 ** min(attempts + 1, 16))
 
 
 def _seconds(value: float | timedelta) -> float:

@@ -1,8 +1,9 @@
 """Outbox services: enqueue in the caller's transaction; claim, and record outcomes.
 
 A message is claimed with a short lease, so several sender processes on one database never
-send the same row at the same time; a sender that dies mid-send leaves a lease that expires
-and the row is retried (at-least-once per row, which is the best Telegram allows: it has no
+send the same row at the same time; the sender renews the lease while a slow batch is still
+being sent (``renew_leases``).  A sender that dies mid-send leaves a lease that expires and the
+row is retried (at-least-once per row, which is the best Telegram allows: it has no
 idempotency keys).  ``dedup_key`` makes enqueueing itself idempotent (reminders).
 """
 
@@ -168,6 +169,27 @@ async def claim_due(*, session: AsyncSession, now: datetime, limit: int) -> list
     ]
 
 
+async def renew_leases(*, session: AsyncSession, message_ids: list[int], now: datetime) -> int:
+    """Extend the leases of messages still being sent; returns how many were renewed.
+
+    Only rows still pending whose lease has not run out: a lapsed lease may already have been
+    claimed by another sender, and a finished row needs none.
+    """
+    if not message_ids:
+        return 0
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(message_ids),
+            OutboxMessage.status == PENDING,
+            OutboxMessage.lease_until >= now,
+        )
+        .values(lease_until=now + LEASE)
+        .execution_options(synchronize_session=False)
+    )
+    return max(0, result.rowcount or 0)
+
+
 async def mark_sent(*, session: AsyncSession, message_id: int, now: datetime) -> None:
     """Record a delivered message."""
     await session.execute(
@@ -195,9 +217,12 @@ async def mark_retry(
     now: datetime,
     delay: timedelta,
     error: str,
-    max_attempts: int,
+    max_attempts: int | None = None,
+    retry_for: timedelta | None = None,
 ) -> bool:
-    """Schedule another attempt after ``delay``; give up (FAILED) after ``max_attempts``.
+    """Schedule another attempt after ``delay``; give up (FAILED) once the message has had
+    ``max_attempts`` attempts or was queued ``retry_for`` ago, whichever comes first (None:
+    no such bound).
 
     Returns True when the message will be retried.
     """
@@ -207,7 +232,9 @@ async def mark_retry(
     message.attempts += 1
     message.last_error = error[:500]
     message.lease_until = None
-    if message.attempts >= max_attempts:
+    out_of_attempts = max_attempts is not None and message.attempts >= max_attempts
+    out_of_time = retry_for is not None and now >= message.created_at + retry_for
+    if out_of_attempts or out_of_time:
         message.status = FAILED
         return False
     message.not_before = now + delay

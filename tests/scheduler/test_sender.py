@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
+from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 
 from demo.stand_in import BotAPIStandIn
 from scheduler.clock import SimClock
 from scheduler.sender import OutboxSender
+from settings import Settings
 from storage import outbox
 from storage.models import OutboxMessage, Person
 from tests.conftest import T0
@@ -91,16 +94,27 @@ async def test_403_marks_unreachable(setup) -> None:
         assert (await session.get(Person, person_id)).unreachable_since == T0
 
 
-async def test_5xx_retries_with_backoff_then_gives_up(setup) -> None:
-    """Server errors are retried with growing delays, then recorded as failed."""
-    db, clock, stand_in, bot, sender, person_id = setup
-    stand_in.fail_next("sendMessage", 502, times=10)
+async def test_5xx_is_retried_with_capped_backoff_until_the_horizon(setup) -> None:
+    """Server errors are retried past max_attempts (it bounds unknown errors only), at most
+    5 minutes apart, until retry_for after the message was queued; then it is failed."""
+    db, clock, stand_in, bot, _sender, person_id = setup
+    sender = OutboxSender(
+        db=db, clock=clock, default_language="zh", max_attempts=3, retry_for=timedelta(hours=2)
+    )
+    stand_in.fail_next("sendMessage", 502, times=10_000)
     await _queue(db, person_id)
-    for _ in range(5):
+    waits = []
+    while (await _status(db))[0] == "pending":
         await sender.drain(bot)
-        clock.advance(timedelta(minutes=10))
-    assert await _status(db) == ("failed", 3)
-    assert stand_in.sent_to(42) == []
+        async with db.begin() as session:
+            message = await session.scalar(select(OutboxMessage))
+        waits.append(message.not_before - clock.now())
+        clock.advance(timedelta(minutes=5))
+    status, attempts = await _status(db)
+    assert status == "failed" and attempts > 3 and stand_in.sent_to(42) == []
+    assert clock.now() > T0 + timedelta(hours=2)
+    assert waits[:3] == [timedelta(seconds=s) for s in (2, 4, 8)]
+    assert max(waits) == timedelta(minutes=5)
 
 
 async def test_bad_request_is_not_retried(setup) -> None:
@@ -110,3 +124,106 @@ async def test_bad_request_is_not_retried(setup) -> None:
     await _queue(db, person_id)
     await sender.drain(bot)
     assert await _status(db) == ("failed", 1)
+
+
+class _FlakyBot:
+    """A Bot stand-in: sendMessage to ``failing`` chats raises ``error``; records the rest."""
+
+    def __init__(self, error: Exception, failing: set[int]) -> None:
+        self.error = error
+        self.failing = failing
+        self.sent: list[int] = []
+
+    async def send_message(self, chat_id: int, text: str, **_: object) -> None:
+        if chat_id in self.failing:
+            raise self.error
+        self.sent.append(chat_id)
+
+
+async def _queue_chats(db, *chats: int) -> None:
+    async with db.begin() as session:
+        for chat in chats:
+            await outbox.enqueue(
+                session=session, chat_id=chat, kind="t", payload={"text": "hi"}, now=T0
+            )
+
+
+async def _rows(db) -> list[OutboxMessage]:
+    async with db.begin() as session:
+        return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        TelegramError("Invalid server response"),
+        InvalidToken(),
+        Conflict("terminated by other getUpdates request"),
+        ValueError("the digest chart could not be drawn"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+async def test_an_unexpected_error_costs_one_message_not_the_batch(
+    setup, error: Exception, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A batch [ok, ok, bad]: the two are recorded sent (and never sent again), the bad one
+    counts an attempt and waits for a retry; the error is logged with its traceback."""
+    db, clock, _stand_in, _bot, sender, _person_id = setup
+    bot = _FlakyBot(error, failing={3})
+    await _queue_chats(db, 1, 2, 3)
+    caplog.set_level(logging.ERROR, logger="scheduler.sender")
+    assert await sender.drain_once(bot) == 3  # type: ignore[arg-type]
+    ok_1, ok_2, bad = await _rows(db)
+    assert (ok_1.status, ok_1.attempts, ok_2.status, ok_2.attempts) == ("sent", 1, "sent", 1)
+    assert (bad.status, bad.attempts, bad.lease_until) == ("pending", 1, None)
+    assert bad.not_before == T0 + timedelta(seconds=2) and type(error).__name__ in bad.last_error
+    (record,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert record.exc_info is not None and record.exc_info[1] is error
+    clock.advance(outbox.LEASE + timedelta(seconds=1))
+    await sender.drain(bot)  # type: ignore[arg-type]
+    assert bot.sent == [1, 2]
+
+
+async def test_an_error_that_persists_stops_after_max_attempts(setup) -> None:
+    """The same unexpected error every time: failed after max_attempts (3 here), not forever."""
+    db, clock, _stand_in, _bot, sender, _person_id = setup
+    bot = _FlakyBot(ValueError("a bug"), failing={4})
+    await _queue_chats(db, 4)
+    for _ in range(6):
+        await sender.drain(bot)  # type: ignore[arg-type]
+        clock.advance(timedelta(minutes=10))
+    ((status, attempts),) = [(r.status, r.attempts) for r in await _rows(db)]
+    assert (status, attempts) == ("failed", 3)
+
+
+class _OutageBot:
+    """A Bot stand-in whose sendMessage fails with a network error until ``until``."""
+
+    def __init__(self, clock: SimClock, until: datetime) -> None:
+        self.clock = clock
+        self.until = until
+        self.sent: list[int] = []
+
+    async def send_message(self, chat_id: int, text: str, **_: object) -> None:
+        if self.clock.now() < self.until:
+            raise NetworkError("Bad Gateway")
+        self.sent.append(chat_id)
+
+
+async def test_a_ten_minute_outage_loses_nothing(db: async_sessionmaker[AsyncSession]) -> None:
+    """Telegram unreachable for 10 minutes (more than the old 8 attempts, ~4 minutes): the
+    sender, as configured by default, keeps retrying and delivers the message once after."""
+    clock = SimClock(T0)
+    sender = OutboxSender(
+        db=db,
+        clock=clock,
+        default_language="zh",
+        max_attempts=Settings(_env_file=None).outbox_max_attempts,
+    )
+    bot = _OutageBot(clock, until=T0 + timedelta(minutes=10))
+    await _queue_chats(db, 5)
+    while clock.now() < T0 + timedelta(minutes=20):
+        await sender.drain(bot)  # type: ignore[arg-type]
+        clock.advance(timedelta(seconds=10))
+    ((status, attempts),) = [(r.status, r.attempts) for r in await _rows(db)]
+    assert bot.sent == [5] and status == "sent" and attempts > 8
