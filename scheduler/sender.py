@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
+from telegram import Bot
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -33,10 +33,10 @@ from telegram.error import (
     TelegramError,
 )
 
-from locales import translate
-from render.charts import digest_png
 from scheduler.clock import Clock
+from scheduler.delivery import deliver
 from storage import outbox
+from storage.notice_screen import withhold_stale
 from storage.report_notices import reroute
 
 log = logging.getLogger(__name__)
@@ -50,58 +50,6 @@ RETRY_FOR = timedelta(hours=24)
 MAX_BACKOFF = 300.0
 
 _UNREACHABLE_400 = ("chat not found", "user not found", "peer_id_invalid", "user is deactivated")
-
-
-def render_text(value: Any, lang: str) -> str:
-    """A payload text: plain string, or ``{"key": id, "params": {...}}`` translated."""
-    if isinstance(value, dict):
-        return translate(lang, value["key"], **value.get("params", {})).rstrip()
-    return str(value)
-
-
-def render_markup(
-    rows: list[list[dict[str, Any]]] | None, lang: str
-) -> InlineKeyboardMarkup | None:
-    """Inline keyboard from payload button rows."""
-    if not rows:
-        return None
-    keyboard = []
-    for row in rows:
-        buttons = []
-        for b in row:
-            label = render_text(b["text"], lang)
-            if "url" in b:
-                buttons.append(InlineKeyboardButton(label, url=b["url"]))
-            else:
-                buttons.append(InlineKeyboardButton(label, callback_data=b["data"]))
-        keyboard.append(buttons)
-    return InlineKeyboardMarkup(keyboard)
-
-
-async def deliver(
-    bot: Bot, chat_id: int, payload: dict[str, Any], lang: str, font: Path | None = None
-) -> None:
-    """Send one payload; raises Telegram's errors for the caller to classify."""
-    text = render_text(payload.get("text", ""), lang)
-    if payload.get("chart"):
-        chart = payload["chart"]
-        png = digest_png(chart, labels=chart.get("labels", {}), font=font)
-        await bot.send_photo(chat_id, png, caption=chart.get("title"))
-    markup = render_markup(payload.get("buttons"), lang)
-    photos: list[str] = payload.get("photos") or []
-    if len(photos) == 1 and len(text) <= 1024 and not payload.get("location"):
-        await bot.send_photo(chat_id, photos[0], caption=text or None, reply_markup=markup)
-        return
-    if len(photos) > 1:
-        await bot.send_media_group(chat_id, [InputMediaPhoto(p) for p in photos[:10]])
-    if payload.get("document"):
-        doc = payload["document"]
-        await bot.send_document(chat_id, doc["file_id"], caption=text or None, reply_markup=markup)
-        return
-    await bot.send_message(chat_id, text, reply_markup=markup, disable_web_page_preview=True)
-    if payload.get("location"):
-        latitude, longitude = payload["location"]
-        await bot.send_location(chat_id, latitude=latitude, longitude=longitude)
 
 
 class OutboxSender:
@@ -144,15 +92,23 @@ class OutboxSender:
         self.stats: dict[str, int] = {"sent": 0, "retried": 0, "failed": 0, "unreachable": 0}
 
     async def drain_once(self, bot: Bot) -> int:
-        """Claim one batch, send it concurrently, record every outcome in one transaction."""
+        """Claim one batch, send it concurrently, record every outcome in one transaction;
+        returns how many messages were claimed (sent, or withheld and passed on)."""
         async with self.db.begin() as session:
-            batch = await outbox.claim_due(
-                session=session, now=self.clock.now(), limit=self.batch_size
-            )
+            now = self.clock.now()
+            batch = await outbox.claim_due(session=session, now=now, limit=self.batch_size)
+            # A notice with a resident's name or phone whose recipient lost the role since it
+            # was queued is withheld and queued for whoever has the role now.
+            withheld = await withhold_stale(session=session, claimed=batch, now=now, tz=self.tz)
+        claimed = len(batch)
+        if withheld:
+            log.info("outbox: %d notice(s) withheld from people no longer in charge", len(withheld))
+            self.wakeup.set()  # their replacements are due now
+            batch = [m for m in batch if m.id not in withheld]
         if batch:
             outcomes = await self._send_leased(bot, batch)
             await self._apply(outcomes)
-        return len(batch)
+        return claimed
 
     async def _send_leased(self, bot: Bot, batch: list[outbox.Claimed]) -> list[_Outcome]:
         """Send a batch concurrently, renewing its leases until every send has an outcome."""

@@ -239,6 +239,30 @@ async def test_blocked_captain_hands_report_to_backup(bot: Harness, people: dict
     assert statuses == {"unreachable", "sent"}
 
 
+async def test_captain_replaced_before_the_notice_left_never_sees_the_reporter(
+    bot: Harness, people: dict
+) -> None:
+    """The notice (with the reporter's phone) waits in the outbox; meanwhile the captain is
+    replaced: the old captain gets nothing, the new one gets the notice with its buttons."""
+    from storage.models import NeighbourGroup, Person
+
+    resident, captain = people["resident"], people["captain"]
+    successor = User(6001, "陈刚")
+    reply = await bot.process(bot.updates.text(resident, "/report 2栋楼道灯坏了"), drain=False)
+    assert "已提交，报告编号 #1" in reply.to(resident)[0].text and reply.to(captain) == []
+    async with bot.db.begin() as session:
+        person = await session.scalar(select(Person).where(Person.display_name == "陈刚"))
+        person.telegram_id = successor.id
+        group = await session.scalar(
+            select(NeighbourGroup).where(NeighbourGroup.code == "g1-heping")
+        )
+        group.captain_id, group.backup_captain_id = person.id, None
+    await bot.runtime.sender.drain(bot.app.bot)
+    assert all("13900000011" not in m.text for m in bot.stand_in.sent_to(captain.id))
+    (notice,) = [m for m in bot.stand_in.sent_to(successor.id) if "新报告 #1" in m.text]
+    assert "13900000011" in notice.text and notice.button_labels()[0] == "✅ 确认收到"
+
+
 async def test_away_captain_routes_to_backup(bot: Harness, people: dict) -> None:
     """/away sends the group's new reports to the backup captain for that period."""
     from storage.models import Person
