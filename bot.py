@@ -67,6 +67,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> tuple[Ru
         default_language=settings.default_language,
         batch_size=settings.outbox_batch_size,
         max_attempts=settings.outbox_max_attempts,
+        retry_for=settings.outbox_retry_for,
         tz=settings.tz,
         font=find_cjk_font(settings.cjk_font_path),
     )

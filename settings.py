@@ -8,7 +8,7 @@ settings table, and a bad value is refused at start with a message naming the va
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -60,7 +60,10 @@ class Settings(BaseSettings):
     # Outbox sender
     # Below PTB's HTTP connection pool (256): a bigger batch would time out in the pool.
     outbox_batch_size: int = Field(default=50, ge=1, le=200)
+    # Attempts after an unexpected error (a bug, an answer we do not know); network errors,
+    # Telegram 5xx and 429 are retried for outbox_retry_hours after queuing instead.
     outbox_max_attempts: int = Field(default=8, ge=1, le=100)
+    outbox_retry_hours: float = Field(default=24.0, gt=0, le=24 * 14)
     outbox_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     # This process's share of Telegram's rate limits (1/N with N bot processes).
     rate_limit_share: float = Field(default=1.0, gt=0, le=1)
@@ -198,6 +201,11 @@ class Settings(BaseSettings):
     def tz(self) -> ZoneInfo:
         """The configured time zone as a ``ZoneInfo``."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def outbox_retry_for(self) -> timedelta:
+        """How long transient delivery failures are retried after a message was queued."""
+        return timedelta(hours=self.outbox_retry_hours)
 
     @property
     def token(self) -> str | None:

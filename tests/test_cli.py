@@ -157,3 +157,20 @@ def test_settle_heap_freezes_what_was_loaded_at_start() -> None:
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def test_outbox_retry_settings_reach_the_sender(tmp_path: Path) -> None:
+    """OUTBOX_RETRY_HOURS and OUTBOX_MAX_ATTEMPTS (environment) configure the sender."""
+    from datetime import timedelta
+
+    from bot import build_runtime
+    from settings import Settings
+
+    settings = Settings(
+        _env_file=None,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'w.db'}",
+        outbox_retry_hours=6,
+        outbox_max_attempts=3,
+    )
+    runtime, _engine = build_runtime(settings)
+    assert runtime.sender.retry_for == timedelta(hours=6) and runtime.sender.max_attempts == 3
