@@ -16,6 +16,9 @@ from storage import digest, outbox, schedules
 from storage.models import Community, CommunityAdmin, Grid, Person
 
 log = logging.getLogger(__name__)
+#: How late a missed Monday digest is still sent at start; later it is news nobody reads
+#: (and a bot first started on a Saturday would greet every leader with last week's digest).
+DIGEST_CATCH_UP = timedelta(hours=24)
 
 
 async def digest_job(context: Any) -> int:
@@ -138,8 +141,12 @@ async def catch_up_digest(context: Any) -> int:
     """At start: this week's digest to those who did not get it, once its time has passed."""
     settings, now = context.settings, context.clock.now()
     monday, _ = week_bounds(now.astimezone(settings.tz).date())
-    if now < at_local(monday, settings.digest_time, settings.tz):
+    due = at_local(monday, settings.digest_time, settings.tz)
+    if now < due:
         return 0  # the Monday job is still to come
+    if now - due > DIGEST_CATCH_UP:
+        log.info("catch-up: this week's digest was due %s, too long ago; not sent late", due)
+        return 0
     queued = await digest_job(context)
     if queued:
         log.info("catch-up: %s digests of this week were missed; queued now", queued)

@@ -109,6 +109,11 @@ class Community:
         self.invites = invites
         self.people: dict[str, UserHandle] = {}
         self._next_resident = 30_000_001
+        # Every staff member's account exists from the start, as on Telegram: what the bot
+        # sends them unasked (a Monday digest caught up at start, a morning reminder) must
+        # not depend on which of them the test has spoken to.
+        for name in self.IDS:
+            self.person(name)
 
     def person(self, name: str) -> UserHandle:
         """The Telegram user of a staff member (declared on first use)."""

@@ -130,6 +130,22 @@ async def test_restart_sends_the_missed_monday_digest(make_bot: MakeBot) -> None
         assert not any("周报" in m.text for m in third.stand_in.sent_to(GRID.id))
 
 
+async def test_a_digest_more_than_a_day_late_is_not_sent_at_start(make_bot: MakeBot) -> None:
+    """Down from Sunday to Tuesday 08:01 (a day and a minute after it was due): Monday's
+    digest is not sent late (nor would a bot first started on a Saturday greet every leader
+    with that week's digest)."""
+    bot = await make_bot("2026-12-06 20:00")
+    async with restarted(bot, "2026-12-08 08:01") as later:
+        assert not any("周报" in m.text for m in later.stand_in.sent_to(GRID.id))
+
+
+async def test_a_digest_less_than_a_day_late_is_sent_at_start(make_bot: MakeBot) -> None:
+    """Down from Sunday to Tuesday 07:59: Monday's digest still goes out, late."""
+    bot = await make_bot("2026-12-06 20:00")
+    async with restarted(bot, "2026-12-08 07:59") as in_time:
+        assert any("周报" in m.text for m in in_time.stand_in.sent_to(GRID.id))
+
+
 async def test_digest_on_time_is_not_repeated_by_a_restart(make_bot: MakeBot) -> None:
     """The digest sent at 08:00 is not sent again by a restart the same week."""
     bot = await make_bot("2026-12-07 07:55")
