@@ -31,10 +31,6 @@ PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 NOTE_MAX = 300
 
 
-def _today(context: WulinContext) -> date:
-    return context.clock.now().astimezone(context.settings.tz).date()
-
-
 def _may_check_in(context: WulinContext) -> bool:
     actor = context.actor
     return actor is not None and bool(actor.captain_of or actor.backup_of or actor.leads_grids)
@@ -58,7 +54,7 @@ async def _record(update: Update, context: WulinContext, status: str, note: str 
         previous = await checkins.record_checkin(
             session=session,
             person_id=actor.person_id,
-            day=_today(context),
+            day=context.today(),
             status=status,
             note=note,
             now=context.clock.now(),
@@ -78,7 +74,7 @@ async def checkin_command(update: Update, context: WulinContext) -> int:
     if note:
         await _record(update, context, "ok", note)
         return ConversationHandler.END
-    await reply(update, context.t("ci.choose"), reply_markup=_buttons(context, _today(context)))
+    await reply(update, context.t("ci.choose"), reply_markup=_buttons(context, context.today()))
     return ConversationHandler.END
 
 
@@ -95,7 +91,7 @@ async def checkin_button(update: Update, context: WulinContext) -> int:
         await refuse_callback(update, context)
         return ConversationHandler.END
     await query.answer()
-    if stamp != _today(context):
+    if stamp != context.today():
         await reply(update, context.t("ci.expired", date=stamp.strftime("%m-%d")))
         return ConversationHandler.END
     await edit_markup(query, None)
@@ -136,7 +132,7 @@ async def checkins_command(update: Update, context: WulinContext) -> None:
         await reply(update, context.t("ci.rates.usage"))
         return
     days = int(args[0]) if args else 7
-    today = _today(context)
+    today = context.today()
     async with context.db.begin() as session:
         # Each grid counts its own community's days (holidays, every day or not).
         by_grid = await grid_days(
@@ -179,7 +175,7 @@ async def holiday_command(update: Update, context: WulinContext) -> None:
         await reply(update, context.t("holiday.not_admin"))
         return
     args = context.args or []
-    today = _today(context)
+    today = context.today()
     if not args:
         async with context.db.begin() as session:
             rows = await checkins.list_overrides(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
@@ -78,6 +79,10 @@ class WulinContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
     def clock(self) -> Clock:
         """The injected clock; never call ``datetime.now()``."""
         return self.runtime.clock
+
+    def today(self) -> date:
+        """Today's date in the configured time zone."""
+        return self.clock.now().astimezone(self.settings.tz).date()
 
     @property
     def faq(self) -> Any:
