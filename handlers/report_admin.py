@@ -39,7 +39,7 @@ def parse_date(text: str) -> date | None:
 async def away_command(update: Update, context: WulinContext) -> None:
     """/away FROM TO | /away off | /away."""
     actor = context.actor
-    if actor is None or not actor.captain_of:
+    if actor is None or not (actor.captain_of or actor.backup_of):
         await reply(update, context.t("rep.away.not_captain"))
         return
     today = context.clock.now().astimezone(context.settings.tz).date()
@@ -69,15 +69,25 @@ async def away_command(update: Update, context: WulinContext) -> None:
                 return
             await routing.set_away(
                 session=session,
-                group_ids=actor.captain_of,
+                group_ids=actor.captain_of or actor.backup_of,  # away is the person's
                 person_id=actor.person_id,
                 starts=max(start, today),
                 ends=end,
                 now=context.clock.now(),
             )
-            stand_in = await group_svc.has_backup(session=session, group_ids=actor.captain_of)
-            who = context.t("rep.away.stand_in.backup" if stand_in else "rep.away.stand_in.grid")
-            text = context.t("rep.away.set", start=max(start, today), end=end, who=who)
+            if actor.captain_of:
+                # Who will really stand in on the first day (the backup may be away or unbound).
+                first = [
+                    await routing.responsible_for(
+                        session=session, group_id=g, today=max(start, today)
+                    )
+                    for g in actor.captain_of
+                ]
+                backup = all(r.role == "backup" for r in first)
+                who = context.t("rep.away.stand_in.backup" if backup else "rep.away.stand_in.grid")
+                text = context.t("rep.away.set", start=max(start, today), end=end, who=who)
+            else:  # only a backup: the captain stays in charge; no stand-in work comes to them
+                text = context.t("rep.away.set_backup", start=max(start, today), end=end)
     await reply(update, text)
 
 

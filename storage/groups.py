@@ -28,11 +28,3 @@ async def link_chat(*, session: AsyncSession, group_id: int, chat_id: int) -> Li
     group.chat_id = chat_id
     await session.flush()
     return LinkOutcome(True, group.name)
-
-
-async def has_backup(*, session: AsyncSession, group_ids: tuple[int, ...]) -> bool:
-    """True when every one of these groups has a backup captain."""
-    backups = await session.scalars(
-        select(NeighbourGroup.backup_captain_id).where(NeighbourGroup.id.in_(group_ids))
-    )
-    return all(b is not None for b in backups)

@@ -280,3 +280,23 @@ async def test_away_captain_routes_to_backup(bot: Harness, people: dict) -> None
     assert "已取消" in (await bot.send(people["captain"], "/away off")).only().text
     await file_report(bot, people["resident"], "4栋门禁坏了")
     assert any("新报告 #2" in m.text for m in bot.stand_in.sent_to(people["captain"].id))
+
+
+async def test_a_backup_captain_can_declare_away_too(bot: Harness, people: dict) -> None:
+    """A backup (captain of no group) may /away: with the captain away as well, the group's
+    new reports go to the grid leader, not to the away backup."""
+    from storage.models import Person
+
+    backup = User(6001, "陈刚")
+    async with bot.db.begin() as session:
+        (
+            await session.scalar(select(Person).where(Person.display_name == "陈刚"))
+        ).telegram_id = backup.id
+    answer = (await bot.send(backup, "/away 2026-12-01 2026-12-03")).only().text
+    assert "不会由你代为负责" in answer and "2026-12-01" in answer
+    told = (await bot.send(people["captain"], "/away 2026-12-01 2026-12-02")).only().text
+    assert "网格员" in told and "备用邻长" not in told  # the backup is away too
+    await file_report(bot, people["resident"])
+    assert not any("新报告 #1" in m.text for m in bot.stand_in.sent_to(backup.id))
+    assert any("新报告 #1" in m.text for m in bot.stand_in.sent_to(people["grid"].id))
+    assert "2026-12-01" in (await bot.send(backup, "/away")).only().text
