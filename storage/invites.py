@@ -40,6 +40,18 @@ def normalise_phone(raw: str | None) -> str | None:
     return digits if 7 <= len(digits) <= 15 else None
 
 
+def landline_warning(name: str, raw: str | None) -> str | None:
+    """A warning when a staff member's phone is a Chinese landline (area code 0xxx, or a bare
+    7–8 digit number): no Telegram account has one, and binding compares phones."""
+    digits = normalise_phone(raw)
+    if digits is None or not (digits.startswith("0") or len(digits) <= 8):
+        return None
+    return (
+        f"{name}: {raw} looks like a landline; staff bind by sharing their Telegram "
+        "account's number, so give their mobile phone or they can never bind"
+    )
+
+
 async def find_code(*, session: AsyncSession, code: str) -> InviteCode | None:
     """The invite row for ``code`` (revoked and used ones included), or None."""
     if not CODE_RE.fullmatch(code or ""):

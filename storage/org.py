@@ -15,7 +15,12 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.invites import ensure_group_code, ensure_personal_code, normalise_phone
+from storage.invites import (
+    ensure_group_code,
+    ensure_personal_code,
+    landline_warning,
+    normalise_phone,
+)
 from storage.models import (
     Building,
     Community,
@@ -216,6 +221,8 @@ class _Importer:
 
     async def person(self, community_id: int, spec: PersonSpec) -> Person:
         key = staff_key(spec)
+        if (warn := landline_warning(spec.name, spec.phone)) and warn not in self.summary.warnings:
+            self.summary.warnings.append(warn)
         person = await self.session.scalar(
             select(Person).where(Person.community_id == community_id, Person.staff_key == key)
         )

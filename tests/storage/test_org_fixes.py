@@ -325,3 +325,21 @@ def test_csv_export_of_communities_without_grids_imports_back(tmp_path: Path) ->
     path = tmp_path / "org.csv"
     path.write_text(dump_csv(org), encoding="utf-8")
     assert load_org_file(path) == org
+
+
+async def test_a_landline_for_staff_is_imported_with_a_warning(db: Db) -> None:
+    """Staff bind by sharing their Telegram account's number, which is never a landline:
+    the import warns (once per person) and still imports; mobile numbers give no warning."""
+    org = _org(
+        {"g1": [_group("n1", captain={"name": "王芳", "phone": "0554-1234567"}),
+                _group("n2", captain={"name": "王芳", "phone": "0554-1234567"}),
+                _group("n3", captain={"name": "刘洋", "phone": "+86 138 0000 1234"})]},
+        leaders={"g1": {"name": "张伟", "phone": "5123456"}},
+    )  # fmt: skip
+    summary = await _import(db, org)
+    landline = [w for w in summary.warnings if "landline" in w]
+    assert len(landline) == 2 and "王芳" in landline[0] + landline[1]
+    assert "张伟" in landline[0] + landline[1] and not any("刘洋" in w for w in landline)
+    assert "0554-1234567" in " ".join(landline)
+    async with db.begin() as session:
+        assert await session.scalar(select(Person.id).where(Person.display_name == "王芳"))
