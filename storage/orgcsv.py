@@ -156,10 +156,6 @@ class _CsvBuilder:
             where,
             "grid_name",
         )
-        if leader and grid["leader"] != leader:
-            raise OrgFileError(
-                self.name, where, "leader_name", f"grid {g_code!r} already has another leader"
-            )
         g_idx = list(community["grids"]).index(g_code)
         base = (*c_place, "grids", g_idx)
         self.places.setdefault(base, where)
@@ -181,12 +177,19 @@ class _CsvBuilder:
             parent[code] = fresh
             return fresh
         existing = parent[code]
-        if fresh["name"] and existing["name"] != fresh["name"]:
+        # A later row may fill in what earlier rows left empty (a grid's leader, a
+        # community's households), never contradict it.
+        for key, value in fresh.items():
+            if not value or existing[key] == value:
+                continue
+            if not existing[key]:
+                existing[key] = value
+                continue
+            field = {"name": name_field, "leader": "leader_name"}.get(key, key)
+            said = existing[key]["name"] if key == "leader" else existing[key]
+            verb = "named" if key == "name" else f"given {key}"
             raise OrgFileError(
-                self.name,
-                where,
-                name_field,
-                f"{code!r} was named {existing['name']!r} in an earlier row",
+                self.name, where, field, f"{code!r} was {verb} {said!r} in an earlier row"
             )
         return existing
 

@@ -343,3 +343,46 @@ async def test_a_landline_for_staff_is_imported_with_a_warning(db: Db) -> None:
     assert "0554-1234567" in " ".join(landline)
     async with db.begin() as session:
         assert await session.scalar(select(Person.id).where(Person.display_name == "王芳"))
+
+
+LATER_HEAD = "street_code,street_name,community_code,community_name,households,grid_code,"
+LATER_HEAD += "grid_name,leader_name,leader_phone,group_code,group_name,buildings\n"
+
+
+def _later_rows(tmp_path: Path, *rows: str) -> Path:
+    path = tmp_path / "org.csv"
+    path.write_text(LATER_HEAD + "".join(rows), encoding="utf-8")
+    return path
+
+
+def test_csv_later_rows_may_fill_in_a_leader_and_households(tmp_path: Path) -> None:
+    """A grid's leader or a community's households given on a later row of the grid (or
+    community) is taken, not refused as 'another leader' nor silently ignored."""
+    path = _later_rows(
+        tmp_path,
+        "s1,街道,c1,社区,,g1,网格,,,n1,一组,1栋\n",
+        "s1,街道,c1,社区,2380,g1,网格,张伟,13800000002,n2,二组,2栋\n",
+    )
+    community = load_org_file(path).streets[0].communities[0]
+    assert community.households == 2380
+    assert community.grids[0].leader is not None and community.grids[0].leader.name == "张伟"
+
+
+@pytest.mark.parametrize(
+    ("second", "field"),
+    [
+        ("s1,街道,c1,社区,,g1,网格,李四,13900000009,n2,二组,2栋\n", "leader_name"),
+        ("s1,街道,c1,社区,999,g1,网格,,,n2,二组,2栋\n", "households"),
+    ],
+)
+def test_csv_later_rows_may_not_contradict_earlier_ones(
+    tmp_path: Path, second: str, field: str
+) -> None:
+    """Another leader, or other households, for the same grid or community is refused,
+    naming the row and the field."""
+    path = _later_rows(
+        tmp_path, "s1,街道,c1,社区,2380,g1,网格,张伟,13800000002,n1,一组,1栋\n", second
+    )
+    with pytest.raises(OrgFileError) as err:
+        load_org_file(path)
+    assert err.value.where == "row 3" and err.value.field == field
