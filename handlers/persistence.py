@@ -22,7 +22,6 @@ import pickle
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
@@ -30,7 +29,6 @@ from telegram.ext._utils.types import ConversationDict, ConversationKey
 from handlers.ui import FLOW_TIMEOUT
 from scheduler.clock import Clock
 from storage import state
-from storage.models import BotState
 
 log = logging.getLogger(__name__)
 USER = "user"
@@ -139,11 +137,7 @@ class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, An
         now, kind = self.clock.now(), f"conv:{name}"
         out: ConversationDict = {}
         async with self.db.begin() as session:
-            rows = await session.execute(
-                select(BotState.key, BotState.value, BotState.updated_at).where(
-                    BotState.kind == kind
-                )
-            )
+            rows = await state.load_kind_dated(session=session, kind=kind)
             stale: dict[tuple[str, str], bytes | None] = {}
             for key, value, updated_at in rows:
                 if now - updated_at > STALE_AFTER:

@@ -18,6 +18,14 @@ async def load_kind(*, session: AsyncSession, kind: str) -> dict[str, bytes]:
     return {k: v for k, v in rows}
 
 
+async def load_kind_dated(*, session: AsyncSession, kind: str) -> list[tuple[str, bytes, datetime]]:
+    """Every key of one kind, with its value and when it was last written."""
+    rows = await session.execute(
+        select(BotState.key, BotState.value, BotState.updated_at).where(BotState.kind == kind)
+    )
+    return [(k, v, at) for k, v, at in rows]
+
+
 async def save_many(
     *, session: AsyncSession, rows: dict[tuple[str, str], bytes | None], now: datetime
 ) -> None:
